@@ -1,0 +1,92 @@
+/**
+ * Resolves and imports the user's app and checks that it keeps the app contract. Runs in workers
+ * always, and in the master only with `--preload`.
+ */
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
+
+/** What a task receives besides its id. */
+export interface WorkerContext {
+  /** The worker's stable id, 0..N-1. */
+  readonly id: number;
+  /**
+   * Aborts when the worker is asked to stop quickly (TERM/INT, a quick `stop()`); pass it to fetch,
+   * timers and streams so long tasks end early. The master's death does not abort it: the task is
+   * then allowed to finish.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** The app contract: the functions an app module exports (directly or on its default export). */
+export interface App {
+  /** One task. Called again and again in the worker, each call after the previous one settled. */
+  workerStart(id: number, ctx: WorkerContext): unknown;
+  /** In the master, before each spawn of `id`; called only when the app is preloaded. */
+  beforeFork?(id: number): unknown;
+  /** In the worker, once, before its first task. */
+  afterFork?(id: number, ctx: WorkerContext): unknown;
+}
+
+/**
+ * Returns the absolute path of the app file, relative paths taken from `cwd`.
+ * Throws SuperviseError E_APP_NOT_FOUND when there is no such file.
+ */
+export function resolveAppPath(app: string, cwd: string): string {
+  const path = isAbsolute(app) ? app : resolve(cwd, app);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new SuperviseError(ErrorCode.APP_NOT_FOUND, `app file not found: ${path}`);
+  }
+  if (!isFile) throw new SuperviseError(ErrorCode.APP_NOT_FOUND, `app is not a file: ${path}`);
+  return path;
+}
+
+/** Picks the contract's functions from a module namespace: named (ESM or CommonJS) or on the default export. */
+function pickExports(namespace: Record<string, unknown>, path: string): App {
+  const source = [namespace, namespace['default']].find(
+    (c): c is Record<string, unknown> =>
+      (typeof c === 'object' || typeof c === 'function') && c !== null && typeof (c as App).workerStart === 'function',
+  );
+  if (source === undefined) {
+    throw new SuperviseError(
+      ErrorCode.APP_EXPORTS,
+      `app ${path} does not export a workerStart function (export it by name, on module.exports, or on an ESM default export)`,
+    );
+  }
+  for (const hook of ['beforeFork', 'afterFork'] as const) {
+    if (source[hook] !== undefined && typeof source[hook] !== 'function') {
+      throw new SuperviseError(ErrorCode.APP_EXPORTS, `app ${path} exports ${hook} as a ${typeof source[hook]}, not a function`);
+    }
+  }
+  return source as unknown as App;
+}
+
+/** Explains the common "Unknown file extension" failure of loading TypeScript without a loader. */
+function loadHint(error: unknown, path: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?tsx?$/.test(path)) {
+    return ' (this Node cannot run TypeScript directly: compile the app, or pass a loader with --node-arg=--import=<loader>)';
+  }
+  return '';
+}
+
+/**
+ * Imports the app at absolute `path` and validates its exports.
+ * Throws SuperviseError E_APP_LOAD (with the app's error as `cause`) when importing fails,
+ * E_APP_EXPORTS when workerStart is missing or a hook is not a function.
+ */
+export async function loadApp(path: string): Promise<App> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new SuperviseError(ErrorCode.APP_LOAD, `app ${path} failed to load: ${firstLine(error)}${loadHint(error, path)}`, {
+      cause: error,
+    });
+  }
+  return pickExports(namespace, path);
+}

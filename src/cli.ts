@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * The `supervise` command: parses flags (and SUPERVISE_* env) with yargs, hands them to a
+ * Supervisor with signal handling on, and maps failures to one line and an exit code. No logic
+ * here that the API lacks.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isSuperviseError } from './errors.cjs';
+import { suggestFlag } from './suggest.js';
+import { Supervisor } from './supervisor.js';
+
+/** Exit code for a usage mistake (flags, options, a missing app file). */
+const EXIT_USAGE = 2;
+/** Exit code when the app itself cannot start. */
+const EXIT_APP = 1;
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Prints one line naming the problem and exits; never a stack trace for a user's mistake. */
+function die(message: string, code: number): never {
+  process.stderr.write(`supervise: ${message}\n`);
+  process.exit(code);
+}
+
+const OPTIONS = {
+  app: { type: 'string', requiresArg: true, describe: 'the app file exporting workerStart(id, ctx) (.js, .cjs, .mjs)' },
+  workers: { requiresArg: true, describe: 'how many workers, ids 0..N-1 <positive integer>', defaultDescription: '1' },
+  poll: { requiresArg: true, describe: 'seconds between sweeps that refill missing ids; caps restart backoff <seconds>', defaultDescription: '30' },
+  preload: { type: 'boolean', describe: 'load the app in the master at start (fail fast) and run beforeFork there' },
+  grace: { requiresArg: true, describe: 'seconds a quick stop (TERM/INT) waits before SIGKILL <seconds>', defaultDescription: '5' },
+  'node-arg': { type: 'string', array: true, requiresArg: true, describe: 'flag for the workers\' node, repeatable: --node-arg=--import=tsx' },
+  quiet: { type: 'boolean', describe: 'print no lifecycle lines' },
+  'log-format': { type: 'string', requiresArg: true, describe: 'lifecycle lines as "human" or "json"', defaultDescription: 'human' },
+} as const;
+
+/** Parses argv; on a usage error prints one line (with a did-you-mean for a misspelt flag) and exits 2. */
+async function parseArgs(argv: string[]) {
+  return yargs(argv)
+    .scriptName('supervise')
+    .usage('$0 --app <file> [--workers N] [--poll S] [--preload]\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.')
+    .options(OPTIONS)
+    .env('SUPERVISE')
+    .strict()
+    .version(version)
+    .alias('help', 'h')
+    .alias('version', 'v')
+    .example('$0 --app app.js --workers 4 --poll 1', 'four workers, missing ids refilled within a second')
+    .epilogue(
+      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, TTIN/TTOU one worker more/fewer.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
+    )
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error) => {
+      const text = message ?? error?.message ?? 'invalid arguments';
+      die(suggestFlag(text, Object.keys(OPTIONS)), EXIT_USAGE);
+    })
+    .parseAsync();
+}
+
+async function main(): Promise<void> {
+  const args = await parseArgs(hideBin(process.argv));
+  let supervisor: Supervisor;
+  try {
+    supervisor = new Supervisor({
+      app: args.app as string,
+      workers: args.workers as number,
+      poll: args.poll as number,
+      grace: args.grace as number,
+      preload: args.preload ?? false,
+      quiet: args.quiet ?? false,
+      logFormat: args['log-format'] as 'human',
+      nodeArgs: args['node-arg'] ?? [],
+      handleSignals: true,
+    });
+  } catch (error) {
+    if (isSuperviseError(error)) die(error.message, EXIT_USAGE);
+    throw error;
+  }
+  process.title = 'supervise: master';
+  try {
+    await supervisor.start();
+  } catch (error) {
+    if (isSuperviseError(error)) die(error.message, EXIT_APP);
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  // Only a bug in supervise itself gets here: show everything.
+  process.stderr.write(`supervise: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,56 @@
+/**
+ * Lifecycle lines (human or JSON, with timestamps) and the `supervise:*` debug namespaces.
+ */
+import createDebug from 'debug';
+import type { LogFormat } from './options.js';
+
+/** Traces internals under DEBUG=supervise:*; one namespace per role. */
+export const trace = {
+  master: createDebug('supervise:master'),
+  worker: createDebug('supervise:worker'),
+  signals: createDebug('supervise:signals'),
+};
+
+/** Structured fields of a lifecycle line; `worker` is the id. */
+export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/** Writes lifecycle lines to one stream; never throws, even when the stream is closed or broken. */
+export class Logger {
+  readonly #format: LogFormat;
+  readonly #quiet: boolean;
+  readonly #stream: NodeJS.WritableStream;
+
+  constructor(format: LogFormat, quiet: boolean, stream: NodeJS.WritableStream) {
+    this.#format = format;
+    this.#quiet = quiet;
+    this.#stream = stream;
+    // A closed or broken stderr (`supervise … 2>&- ` or a reader that went away) must not crash the
+    // master, which would orphan nothing but would stop supervising.
+    if (stream === process.stderr || stream === process.stdout) stream.on('error', () => {});
+  }
+
+  /** A normal lifecycle event, e.g. `info('spawned', 'worker[0] spawned pid=12', { worker: 0, pid: 12 })`. */
+  info(event: string, text: string, fields: LogFields = {}): void {
+    this.#write('info', event, text, fields);
+  }
+
+  /** A failure the operator should see. */
+  error(event: string, text: string, fields: LogFields = {}): void {
+    this.#write('error', event, text, fields);
+  }
+
+  #write(level: 'info' | 'error', event: string, text: string, fields: LogFields): void {
+    trace.master('%s', text);
+    if (this.#quiet) return;
+    const time = new Date().toISOString();
+    const line =
+      this.#format === 'json'
+        ? JSON.stringify({ time, level, event, ...fields, msg: text })
+        : `${time} supervise[${process.pid}]: ${text}`;
+    try {
+      this.#stream.write(line + '\n');
+    } catch {
+      // The stream is gone; supervising matters more than logging.
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The options of a Supervisor, shared by the CLI and the API: their types, defaults, and the one
+ * validation both go through, so a bad value gets the same one-line error from either.
+ */
+import { resolveAppPath } from './app-loader.cjs';
+import { ErrorCode, SuperviseError } from './errors.cjs';
+
+/** How lifecycle lines are written: for people, or one JSON object per line for machines. */
+export type LogFormat = 'human' | 'json';
+
+/** Options of `new Supervisor(options)`. Only `app` is required. */
+export interface SupervisorOptions {
+  /** Path of the app file (CommonJS, ESM, or ESM with a default export); relative to `cwd`. */
+  readonly app: string;
+  /** How many workers, ids 0..workers-1. A positive integer; default 1. */
+  readonly workers?: number;
+  /** Seconds between backstop sweeps that refill any missing id; also the cap of the restart backoff. Default 30. */
+  readonly poll?: number;
+  /** Load the app in the master once at start (failing fast) and run its beforeFork there. Default false. */
+  readonly preload?: boolean;
+  /** Seconds a quick stop waits before SIGKILL of whatever still runs. Default 5. */
+  readonly grace?: number;
+  /** Directory the app path and the workers start from. Default `process.cwd()`. */
+  readonly cwd?: string;
+  /** Extra environment for the workers, over the master's own. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Flags for the workers' `node`, such as `--import=tsx` or `--max-old-space-size=512`. Default none. */
+  readonly nodeArgs?: readonly string[];
+  /** Write no lifecycle lines. Default false. */
+  readonly quiet?: boolean;
+  /** Format of lifecycle lines. Default 'human'. */
+  readonly logFormat?: LogFormat;
+  /** Where lifecycle lines go. Default `process.stderr`. */
+  readonly logStream?: NodeJS.WritableStream;
+  /**
+   * Install TERM/INT/QUIT/HUP/TTIN/TTOU handlers on start, as the CLI does; a stop they trigger ends
+   * the process with code 0. Default false: the library touches no signal unless asked.
+   */
+  readonly handleSignals?: boolean;
+}
+
+/** Options with every default applied and every value checked; `app` is absolute. */
+export interface ResolvedOptions {
+  readonly app: string;
+  readonly workers: number;
+  readonly poll: number;
+  readonly preload: boolean;
+  readonly grace: number;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodeArgs: readonly string[];
+  readonly quiet: boolean;
+  readonly logFormat: LogFormat;
+  readonly logStream: NodeJS.WritableStream;
+  readonly handleSignals: boolean;
+}
+
+/** The defaults, picolisp-supervisor's where it has one. */
+export const DEFAULTS = { workers: 1, poll: 30, grace: 5 } as const;
+
+/** Quotes a user's value for an error message, whatever its type. */
+function quote(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Throws the standard option error. */
+function invalid(name: string, value: unknown, expected: string): never {
+  throw new SuperviseError(ErrorCode.OPTION, `invalid --${name}: ${quote(value)} is not ${expected}`);
+}
+
+/** A number from a number or a numeric string (the CLI and env give strings); NaN otherwise. */
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}
+
+/** Checks an integer option within [min, ∞), returning its value or the default when absent. */
+export function integerOption(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = toNumber(value);
+  if (!Number.isSafeInteger(n) || n < min) invalid(name, value, min > 0 ? 'a positive integer' : 'a whole number ≥ 0');
+  return n;
+}
+
+/** Checks a number of seconds: finite and above zero (or at least zero when `allowZero`). */
+function secondsOption(name: string, value: unknown, fallback: number, allowZero: boolean): number {
+  if (value === undefined) return fallback;
+  const n = toNumber(value);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+    invalid(name, value, allowZero ? 'a number of seconds ≥ 0' : 'a positive number of seconds');
+  }
+  return n;
+}
+
+/** Checks a boolean option. */
+function booleanOption(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') invalid(name, value, 'true or false');
+  return value;
+}
+
+/**
+ * Applies defaults and validates every option, resolving `app` to an absolute path of an existing
+ * file. Throws SuperviseError E_OPTION (quoting the bad value) or E_APP_NOT_FOUND.
+ */
+export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) invalid('app', input, 'an options object');
+  const cwd = input.cwd ?? process.cwd();
+  if (typeof cwd !== 'string') invalid('cwd', cwd, 'a directory path');
+  if (typeof input.app !== 'string' || input.app.trim() === '') {
+    throw new SuperviseError(ErrorCode.OPTION, 'missing --app: give the path of the app file that exports workerStart');
+  }
+  const logFormat = input.logFormat ?? 'human';
+  if (logFormat !== 'human' && logFormat !== 'json') invalid('log-format', logFormat, '"human" or "json"');
+  const nodeArgs = input.nodeArgs ?? [];
+  if (!Array.isArray(nodeArgs) || !nodeArgs.every((a) => typeof a === 'string')) invalid('node-arg', nodeArgs, 'a list of strings');
+  const env = input.env ?? {};
+  if (typeof env !== 'object' || env === null) invalid('env', env, 'an object of strings');
+  return {
+    app: resolveAppPath(input.app, cwd),
+    workers: integerOption('workers', input.workers, DEFAULTS.workers, 1),
+    poll: secondsOption('poll', input.poll, DEFAULTS.poll, false),
+    preload: booleanOption('preload', input.preload),
+    grace: secondsOption('grace', input.grace, DEFAULTS.grace, true),
+    cwd,
+    env,
+    nodeArgs,
+    quiet: booleanOption('quiet', input.quiet),
+    logFormat,
+    logStream: input.logStream ?? process.stderr,
+    handleSignals: booleanOption('handle-signals', input.handleSignals),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The master's signal handlers, as the CLI installs them: each only asks the Supervisor for one
+ * operation, which the Supervisor serializes, so a second signal never re-enters a stop.
+ */
+import type { Supervisor } from './supervisor.js';
+import { trace } from './log.js';
+
+/** The signals the master acts on. USR1 is left to Node's inspector. */
+export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU'] as const;
+
+/**
+ * Installs handlers on this process for MASTER_SIGNALS: TERM/INT quick stop (again: kill now),
+ * QUIT graceful stop, TTIN one worker more, TTOU one fewer. Once a stop they started completes,
+ * the process exits 0: with handlers installed, nothing else would end it. Returns the remover.
+ */
+export function installSignalHandlers(supervisor: Supervisor): () => void {
+  const stopThenExit = (graceful: boolean): void => {
+    supervisor.stop({ graceful }).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  const ignoreStopped = (): void => {};
+  const actions: Record<(typeof MASTER_SIGNALS)[number], () => void> = {
+    SIGTERM: () => stopThenExit(false),
+    SIGINT: () => stopThenExit(false),
+    SIGQUIT: () => stopThenExit(true),
+    SIGTTIN: () => void supervisor.scale(supervisor.size + 1).catch(ignoreStopped),
+    SIGTTOU: () => void (supervisor.size > 0 && supervisor.scale(supervisor.size - 1).catch(ignoreStopped)),
+  };
+  const listeners = MASTER_SIGNALS.map((signal) => {
+    const listener = (): void => {
+      trace.signals('received %s', signal);
+      actions[signal]();
+    };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+}

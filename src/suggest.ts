@@ -1,0 +1,35 @@
+/**
+ * Did-you-mean for misspelt flags: yargs says "Unknown argument: wokers"; we add the nearest flag.
+ */
+
+/** Edit distance between two short strings (Levenshtein, two rows). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Turns yargs' "Unknown argument(s): x, y" into "unknown option --x (did you mean --workers?)";
+ * other messages come back unchanged but for being made one line.
+ */
+export function suggestFlag(message: string, flags: readonly string[]): string {
+  const match = /^Unknown arguments?: (.+)$/.exec(message.trim());
+  if (match === null) return message.replace(/\s*\n\s*/g, '; ');
+  const unknown = match[1]!.split(', ').map((arg) => arg.replace(/^-+/, ''));
+  return unknown
+    .map((arg) => {
+      const best = flags
+        .map((flag) => ({ flag, d: distance(arg, flag) }))
+        .sort((x, y) => x.d - y.d)[0];
+      const hint = best !== undefined && best.d <= Math.max(2, Math.floor(arg.length / 3)) ? ` (did you mean --${best.flag}?)` : '';
+      return `unknown option --${arg}${hint}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,180 @@
+/**
+ * The master's handle on one worker process: its state machine, its messages, and killing it with
+ * a deadline. Knows nothing of slots, respawns or the pool.
+ */
+import { EventEmitter } from 'node:events';
+import { isProtocolMessage, type FailedMessage, type ToMaster, type ToWorker } from './protocol.cjs';
+import { trace } from './log.js';
+
+/**
+ * Where a worker is in its life: `spawning` (asked of the OS), `loading` (process running, app
+ * loading, afterFork), `running` (tasks), `stopping` (asked to stop), `exited`. The Supervisor adds
+ * `waiting` for an id whose respawn is delayed by backoff.
+ */
+export type WorkerState = 'spawning' | 'loading' | 'running' | 'stopping' | 'exited';
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  /** Exit code, or null when a signal ended it. */
+  readonly code: number | null;
+  /** The signal that ended it, or null. */
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** The part of a ChildProcess the handle uses; tests pass fakes. */
+export interface ChildLike {
+  readonly pid?: number | undefined;
+  readonly connected: boolean;
+  send(message: ToWorker, callback: (error: Error | null) => void): boolean;
+  kill(signal?: NodeJS.Signals): boolean;
+  on(event: 'spawn', listener: () => void): this;
+  on(event: 'message', listener: (message: unknown) => void): this;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+
+/** Sends a signal to a process group; the default is `process.kill(-pgid)`. */
+export type SignalGroup = (pgid: number, signal: NodeJS.Signals) => void;
+
+/** Signals a worker's whole process group (each worker leads one), so its own children go too. */
+export const signalProcessGroup: SignalGroup = (pgid, signal) => {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone, which is what we wanted.
+  }
+};
+
+interface HandleEvents {
+  ready: [];
+  failed: [FailedMessage];
+  exit: [WorkerExit];
+}
+
+/**
+ * One worker process as the master sees it. Emits `ready` once (afterFork done), `failed` when the
+ * worker reports the error it is exiting with, and `exit` exactly once.
+ */
+export class WorkerHandle extends EventEmitter<HandleEvents> {
+  /** The worker's id, 0..N-1. */
+  readonly id: number;
+  /** Epoch ms when the process was asked for. */
+  readonly startedAt = Date.now();
+  #state: WorkerState = 'spawning';
+  #readyAt: number | undefined;
+  #tasks = 0;
+  #killTimer: NodeJS.Timeout | undefined;
+  readonly #child: ChildLike;
+  readonly #signalGroup: SignalGroup;
+  readonly #exited: Promise<WorkerExit>;
+
+  constructor(id: number, child: ChildLike, signalGroup: SignalGroup = signalProcessGroup) {
+    super();
+    this.id = id;
+    this.#child = child;
+    this.#signalGroup = signalGroup;
+    this.#exited = new Promise((resolve) => this.once('exit', resolve));
+    child.on('spawn', () => this.#state === 'spawning' && (this.#state = 'loading'));
+    child.on('message', (message) => this.#onMessage(message));
+    child.on('exit', (code, signal) => this.#onExit({ code, signal }));
+    // A failed spawn (EAGAIN, ENOMEM) emits 'error' and may never emit 'exit'.
+    child.on('error', (error) => {
+      trace.worker('worker[%d] process error: %s', id, error.message);
+      if (child.pid === undefined) this.#onExit({ code: null, signal: null });
+    });
+  }
+
+  /** The worker's pid; undefined until the OS gave one (or if spawning failed). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** The current state. */
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Epoch ms when the worker reported ready, if it has. */
+  get readyAt(): number | undefined {
+    return this.#readyAt;
+  }
+
+  /** Tasks the worker reported done so far. */
+  get tasks(): number {
+    return this.#tasks;
+  }
+
+  /** Resolves when the process has exited (never rejects). */
+  get exited(): Promise<WorkerExit> {
+    return this.#exited;
+  }
+
+  /**
+   * Asks the worker to stop. Graceful: it finishes its current task and exits, with no deadline.
+   * Quick: ctx.signal aborts and the process group gets SIGTERM, then SIGKILL after `graceMs`.
+   * A worker that has not reached its first task is always stopped quickly: there is nothing to cut.
+   * Calling it again can only make the stop quicker, never slower.
+   */
+  stop(graceful: boolean, graceMs: number): void {
+    if (this.#state === 'exited') return;
+    const wasStopping = this.#state === 'stopping';
+    this.#state = 'stopping';
+    if (graceful && this.#readyAt !== undefined) {
+      if (!wasStopping) this.#send({ supervise: 1, type: 'stop', graceful: true });
+      return;
+    }
+    if (this.#killTimer !== undefined) return; // a quick stop is already under way
+    this.signal('SIGTERM');
+    this.#killTimer = setTimeout(() => this.kill(), graceMs);
+  }
+
+  /** SIGKILLs the worker's process group now. */
+  kill(): void {
+    this.signal('SIGKILL');
+  }
+
+  /** Sends `signal` to the worker's process group (a no-op once it has exited). */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#state === 'exited') return;
+    trace.worker('worker[%d] pid=%d %s', this.id, pid, signal);
+    this.#signalGroup(pid, signal);
+  }
+
+  #send(message: ToWorker): void {
+    if (!this.#child.connected) return;
+    try {
+      this.#child.send(message, () => {});
+    } catch {
+      // The channel closed under us; the exit event follows.
+    }
+  }
+
+  #onMessage(message: unknown): void {
+    if (!isProtocolMessage(message)) return;
+    const msg = message as ToMaster;
+    switch (msg.type) {
+      case 'ready':
+        this.#readyAt = Date.now();
+        if (this.#state === 'loading' || this.#state === 'spawning') this.#state = 'running';
+        this.emit('ready');
+        break;
+      case 'failed':
+        this.emit('failed', msg);
+        break;
+      case 'progress':
+        this.#tasks = msg.tasks;
+        break;
+      default:
+        msg satisfies never;
+    }
+  }
+
+  #onExit(exit: WorkerExit): void {
+    if (this.#state === 'exited') return;
+    this.#state = 'exited';
+    clearTimeout(this.#killTimer);
+    trace.worker('worker[%d] exit code=%s signal=%s', this.id, exit.code, exit.signal);
+    this.emit('exit', exit);
+  }
+}
