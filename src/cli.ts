@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSuperviseError } from './errors.cjs';
-import { suggestFlag } from './suggest.js';
+import { explainUsageError } from './usage-error.js';
 import { Supervisor } from './supervisor.js';
 
 /** Exit code for a usage mistake (flags, options, a missing app file). */
@@ -53,12 +53,14 @@ async function parseArgs(argv: string[]) {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
       const text = message ?? error?.message ?? 'invalid arguments';
-      die(suggestFlag(text, Object.keys(OPTIONS)), EXIT_USAGE);
+      die(explainUsageError(text, Object.keys(OPTIONS)), EXIT_USAGE);
     })
     .parseAsync();
 }
 
 async function main(): Promise<void> {
+  // A supervise started from inside a worker must not read its parent's worker id as an option.
+  delete process.env['SUPERVISE_WORKER_ID'];
   const args = await parseArgs(hideBin(process.argv));
   let supervisor: Supervisor;
   try {

@@ -1,5 +1,5 @@
 /**
- * Did-you-mean for misspelt flags: yargs says "Unknown argument: wokers"; we add the nearest flag.
+ * Rewrites yargs' usage errors as one line in our words, with a did-you-mean for a misspelt flag.
  */
 
 /** Edit distance between two short strings (Levenshtein, two rows). */
@@ -16,12 +16,15 @@ function distance(a: string, b: string): number {
 }
 
 /**
- * Turns yargs' "Unknown argument(s): x, y" into "unknown option --x (did you mean --workers?)";
- * other messages come back unchanged but for being made one line.
+ * Turns yargs' "Unknown argument(s): x, y" into "unknown option --x (did you mean --workers?)" and
+ * "Not enough arguments following: app" into "missing value for --app"; any other message comes
+ * back unchanged but made one line.
  */
-export function suggestFlag(message: string, flags: readonly string[]): string {
+export function explainUsageError(message: string, flags: readonly string[]): string {
+  const missing = /^Not enough arguments following: (.+)$/.exec(message.trim());
+  if (missing !== null) return `missing value for --${missing[1]}`;
   const match = /^Unknown arguments?: (.+)$/.exec(message.trim());
-  if (match === null) return message.replace(/\s*\n\s*/g, '; ');
+  if (match === null) return message.trim().replace(/\s*\n\s*/g, '; ');
   const unknown = match[1]!.split(', ').map((arg) => arg.replace(/^-+/, ''));
   return unknown
     .map((arg) => {

@@ -1,0 +1,39 @@
+# supervise: `make run` runs examples/basic with 4 workers; `make check` installs, builds and tests.
+SHELL := /bin/bash
+NPM ?= npm
+
+.PHONY: all install build build-test run check test clean pack
+
+all: build
+
+# Each area (bench, examples, soak, …) keeps its targets in its own file.
+-include mk/*.mk
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+build: install
+	npx tsc -p tsconfig.json
+	chmod +x dist/cli.js
+
+build-test: build
+	npx tsc -p test/tsconfig.json
+
+## Runs the bundled basic example with 4 workers until Ctrl-C (TERM/INT: quick stop; QUIT: graceful).
+run: build
+	node dist/cli.js --app examples/basic/app.js --workers 4 --poll 1
+
+## Installs, builds and runs every test (unit and real-process).
+check: build-test
+	node --test --test-concurrency=2 --test-timeout=120000 dist-test/
+
+test: check
+
+pack: build
+	$(NPM) pack
+
+clean:
+	rm -rf dist dist-test *.tgz

@@ -1,0 +1,179 @@
+/**
+ * Helpers for real-process tests: start the CLI as a user would, read its lifecycle lines, wait
+ * with a bound, inspect processes through /proc, and kill every process a test started.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Root of the checkout (dist-test/.. ). */
+export const ROOT = resolve(import.meta.dirname, '..');
+/** The built CLI. */
+export const CLI = join(ROOT, 'dist', 'cli.js');
+/** Fixture apps. */
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/** Path of a fixture app by file name. */
+export function fixture(name: string): string {
+  return join(FIXTURES, name);
+}
+
+const started = new Set<number>();
+
+/** Remembers a pid so that `killStarted` kills it at the end of the test file. */
+export function track(pid: number | undefined): void {
+  if (pid !== undefined) started.add(pid);
+}
+
+/** SIGKILLs every process this test file started or saw (masters and workers), by pid. */
+export function killStarted(): void {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  started.clear();
+}
+
+/** Polls `predicate` every 10 ms until it is truthy; throws naming `what` after `ms`. */
+export async function waitFor<T>(predicate: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Sleeps `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** State letter of a process from /proc (R, S, Z, …), or undefined when there is no such process. */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` is a live process (a zombie counts as dead). */
+export function isAlive(pid: number): boolean {
+  const state = procState(pid);
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/** Parent pid of a process from /proc, or undefined. */
+export function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Command line of a process (its title, for workers), or undefined. */
+export function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A temporary directory removed by the returned function. */
+export function tempDir(prefix = 'supervise-test-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One event a fixture app wrote to its FIXTURE_LOG file. */
+export interface FixtureEvent {
+  ev: string;
+  id: number;
+  pid: number;
+  t: number;
+  [key: string]: unknown;
+}
+
+/** Every event fixture apps appended to `file` so far (one JSON object per line). */
+export function readEvents(file: string): FixtureEvent[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as FixtureEvent);
+}
+
+/** A running `supervise` CLI with its output collected. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** stderr so far (lifecycle lines). */
+  stderr(): string;
+  /** stdout so far (what workers print, when stdout is piped). */
+  stdout(): string;
+  /** Resolves with the exit code and signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until stderr matches `pattern`, returning the match. */
+  waitForLog(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Pids of the workers from "worker[i] spawned pid=" lines, latest per id. */
+  workerPids(): Map<number, number>;
+  /** Every worker pid ever spawned. */
+  allWorkerPids(): number[];
+}
+
+/**
+ * Starts `supervise` with `args` as a user would (`node dist/cli.js …`), stdout/stderr piped
+ * unless `stdio` says otherwise; the master and every worker it logs are tracked for killStarted.
+ */
+export function startCli(args: string[], options: { env?: Record<string, string>; stdio?: StdioOptions; cwd?: string } = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+  });
+  track(child.pid);
+  let err = '';
+  let out = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+    for (const m of chunk.toString().matchAll(/spawned pid=(\d+)/g)) track(Number(m[1]));
+  });
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
+  const pids = (): Array<[number, number]> =>
+    [...err.matchAll(/worker\[(\d+)\] spawned pid=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  return {
+    child,
+    pid: child.pid!,
+    stderr: () => err,
+    stdout: () => out,
+    exited,
+    waitForLog: (pattern, ms = 10_000) => waitFor(() => err.match(pattern), ms, `log line ${pattern} in:\n${err}`),
+    workerPids: () => new Map(pids()),
+    allWorkerPids: () => pids().map(([, pid]) => pid),
+  };
+}
+
+/** Runs the CLI to completion (for bad-input cases), bounded by `ms`. */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; ms?: number; cwd?: string } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const cli = startCli(args, options);
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.ms ?? 15_000);
+  const { code, signal } = await cli.exited;
+  clearTimeout(timer);
+  return { code, signal, stdout: cli.stdout(), stderr: cli.stderr() };
+}
