@@ -1,0 +1,63 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fixture, isAlive, killStarted, readEvents, runCli, tempDir } from './helpers.js';
+
+after(killStarted);
+
+/** Runs the CLI with bad input and checks the promise of point 5: one clear line, non-zero, no trace, no worker. */
+async function rejects(args: string[], expected: RegExp, exitCode = 2, loadedByWorkers = false): Promise<void> {
+  const tmp = tempDir();
+  const log = join(tmp.dir, 'events');
+  const result = await runCli(args, { env: { FIXTURE_LOG: log } });
+  assert.equal(result.code, exitCode, `exit code for ${args.join(' ')}: ${result.stderr}`);
+  const lines = result.stderr.trim().split('\n');
+  const last = lines.at(-1) ?? '';
+  assert.match(last, /^supervise: /);
+  assert.match(last, expected);
+  assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+  if (loadedByWorkers) {
+    // Without --preload the master runs no app code: processes try to load it, and none gets to
+    // afterFork or a task; every one is gone when the master exits.
+    for (const m of result.stderr.matchAll(/spawned pid=(\d+)/g)) assert.ok(!isAlive(Number(m[1])), `process ${m[1]} is gone`);
+    assert.equal(readEvents(log).filter((e) => e.ev === 'afterFork').length, 0, 'no afterFork ran');
+  } else {
+    assert.doesNotMatch(result.stderr, /spawned pid=/, 'no process spawned');
+  }
+  assert.equal(readEvents(log).filter((e) => e.ev === 'start').length, 0, 'no task ran');
+  tmp.remove();
+}
+
+describe('bad input: one line, non-zero exit, no stack trace, no worker', () => {
+  it('no --app', () => rejects([], /missing --app/));
+  it('--app with no value', () => rejects(['--app'], /missing value for --app/));
+  it('an app file that does not exist', () => rejects(['--app', 'no/such/app.js'], /app file not found: .*no\/such\/app\.js/));
+  it('an app that is a directory', () => rejects(['--app', 'test'], /app is not a file/));
+  it('an app without workerStart (preloaded)', () => rejects(['--app', fixture('no-worker-start.mjs'), '--preload'], /does not export a workerStart function/, 1));
+  it('an app without workerStart (loaded by the workers)', () =>
+    rejects(['--app', fixture('no-worker-start.mjs'), '--workers', '3'], /does not export a workerStart function/, 1, true));
+  it('an app that throws while loading under --preload shows its message', () =>
+    rejects(['--app', fixture('throws-on-load.cjs'), '--preload'], /failed to load: cannot reach the config server/, 1));
+  it('an app that throws while loading in the workers shows its message', () =>
+    rejects(['--app', fixture('throws-on-load.cjs')], /cannot reach the config server/, 1, true));
+  it('an app with a syntax error', () => rejects(['--app', fixture('syntax-error.mjs'), '--preload'], /failed to load: .*/, 1));
+  for (const value of ['0', '-1', '1.5', 'abc']) {
+    it(`--workers ${value}`, () => rejects(['--app', fixture('app.cjs'), '--workers', value], new RegExp(`invalid --workers: .*${value.replace('.', '\\.')}.* is not a positive integer`)));
+  }
+  for (const value of ['0', '-1', 'soon']) {
+    it(`--poll ${value}`, () => rejects(['--app', fixture('app.cjs'), '--poll', value], new RegExp(`invalid --poll: .*${value}.* is not a positive number`)));
+  }
+  it('--grace -1', () => rejects(['--app', fixture('app.cjs'), '--grace', '-1'], /invalid --grace/));
+  it('--log-format xml', () => rejects(['--app', fixture('app.cjs'), '--log-format', 'xml'], /invalid --log-format: "xml"/));
+  it('an unknown flag, with a did-you-mean', () => rejects(['--app', fixture('app.cjs'), '--wokers', '2'], /unknown option --wokers \(did you mean --workers\?\)/));
+  it('an unknown flag far from any other', () => rejects(['--app', fixture('app.cjs'), '--zzzzzzzz'], /^supervise: unknown option --zzzzzzzz$/));
+  it('a stray positional argument', () => rejects(['--app', fixture('app.cjs'), 'extra'], /unknown option/));
+  it('a bad value from the environment', envCase);
+});
+
+/** SUPERVISE_WORKERS=many is as wrong as --workers many. */
+async function envCase(): Promise<void> {
+  const result = await runCli(['--app', fixture('app.cjs')], { env: { SUPERVISE_WORKERS: 'many' } });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr.trim(), /^supervise: invalid --workers: "many" is not a positive integer$/);
+}
