@@ -14,6 +14,9 @@ export const trace = {
 /** Structured fields of a lifecycle line; `worker` is the id. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
+/** Standard streams already given a no-op error listener (once per process, not per Logger). */
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
 /** Writes lifecycle lines to one stream; never throws, even when the stream is closed or broken. */
 export class Logger {
   readonly #format: LogFormat;
@@ -26,7 +29,10 @@ export class Logger {
     this.#stream = stream;
     // A closed or broken stderr (`supervise … 2>&- ` or a reader that went away) must not crash the
     // master, which would orphan nothing but would stop supervising.
-    if (stream === process.stderr || stream === process.stdout) stream.on('error', () => {});
+    if ((stream === process.stderr || stream === process.stdout) && !guarded.has(stream)) {
+      guarded.add(stream);
+      stream.on('error', () => {});
+    }
   }
 
   /** A normal lifecycle event, e.g. `info('spawned', 'worker[0] spawned pid=12', { worker: 0, pid: 12 })`. */

@@ -1,0 +1,94 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, killStarted, tempDir, track, waitFor } from './helpers.js';
+
+after(killStarted);
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const project = tempDir('supervise-pack-');
+after(() => project.remove());
+
+/** Runs a command in the temporary consumer project, bounded, returning stdout. */
+function run(command: string, args: string[], timeout = 120_000): string {
+  return execFileSync(command, args, { cwd: project.dir, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('the packed package, installed as a user would', () => {
+  before(() => {
+    const tarball = execFileSync(npm, ['pack', '--silent', '--pack-destination', project.dir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+      .trim()
+      .split('\n')
+      .at(-1)!;
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project.dir, tarball), `typescript@${tsVersion()}`, '@types/node@20'], 300_000);
+  });
+
+  it('ships only dist and the README, with bin and types', () => {
+    const files = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+    const paths = files[0]!.files.map((f) => f.path);
+    assert.ok(paths.includes('dist/cli.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/worker-entry.cjs'));
+    assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(p)), paths.join(', '));
+  });
+
+  it('npx supervise --help works from the consumer project', () => {
+    assert.match(run('npx', ['--no-install', 'supervise', '--help']), /--workers/);
+  });
+
+  it('npx supervise runs a short pool and stops on TERM', async () => {
+    writeFileSync(join(project.dir, 'app.mjs'), "export async function workerStart(id) { console.log('task', id); await new Promise((r) => setTimeout(r, 50)); }\n");
+    const child = spawn(join(project.dir, 'node_modules', '.bin', 'supervise'), ['--app', 'app.mjs', '--workers', '2'], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child.pid);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+      for (const m of c.toString().matchAll(/pid=(\d+)/g)) track(Number(m[1]));
+    });
+    await waitFor(() => /task 0/.test(out) && /task 1/.test(out), 15_000, 'both workers running tasks');
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  it('type-checks a TypeScript consumer, and its mistakes are compile errors', () => {
+    writeFileSync(
+      join(project.dir, 'consumer.ts'),
+      `import { Supervisor, SuperviseError, ErrorCode, type WorkerContext, type WorkerInfo } from 'supervise';
+const sv = new Supervisor({ app: './app.mjs', workers: 2, poll: 1, preload: false, logFormat: 'json' });
+sv.on('exit', (worker: WorkerInfo, exit) => console.log(worker.id, exit.code, exit.signal));
+sv.on('online', (worker) => console.log(worker.pid));
+export async function workerStart(id: number, ctx: WorkerContext): Promise<void> { ctx.signal.throwIfAborted(); void id; }
+export async function main(): Promise<void> {
+  try { await sv.start(); } catch (e) { if (e instanceof SuperviseError && e.code === ErrorCode.APP_LOAD) console.error(e.message); }
+  await sv.scale(3);
+  await sv.stop({ graceful: true });
+  // @ts-expect-error workers is a number
+  new Supervisor({ app: 'a.js', workers: '4' });
+  // @ts-expect-error app is required
+  new Supervisor({ workers: 4 });
+  // @ts-expect-error no such option
+  new Supervisor({ app: 'a.js', wokers: 4 });
+  // @ts-expect-error no such event
+  sv.on('started', () => {});
+  // @ts-expect-error an exit listener gets WorkerInfo, whose id is a number
+  sv.on('exit', (worker) => worker.id.toUpperCase());
+  // @ts-expect-error logFormat is 'human' or 'json'
+  new Supervisor({ app: 'a.js', logFormat: 'xml' });
+}
+`,
+    );
+    writeFileSync(
+      join(project.dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types: ['node'] }, files: ['consumer.ts'] }),
+    );
+    run(join(project.dir, 'node_modules', '.bin', 'tsc'), ['-p', '.']);
+  });
+});
+
+/** The TypeScript version this repository builds with, so the consumer check matches it. */
+function tsVersion(): string {
+  return (JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("typescript/package.json"))'], { cwd: ROOT, encoding: 'utf8' })) as { version: string }).version;
+}
