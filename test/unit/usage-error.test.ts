@@ -1,0 +1,40 @@
+/** explainUsageError: yargs' usage errors rewritten as one line, with a did-you-mean. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { explainUsageError } from '../../dist/usage-error.js';
+
+const FLAGS = ['app', 'workers', 'poll', 'preload', 'grace', 'node-arg', 'quiet', 'log-format'];
+
+describe('explainUsageError', () => {
+  it('suggests the nearest flag for a misspelt one', () => {
+    assert.equal(explainUsageError('Unknown argument: wokers', FLAGS), 'unknown option --wokers (did you mean --workers?)');
+  });
+
+  it('strips leading dashes from the unknown argument', () => {
+    assert.equal(explainUsageError('Unknown argument: --gracee', FLAGS), 'unknown option --gracee (did you mean --grace?)');
+  });
+
+  it('explains each of several unknown arguments, in order', () => {
+    assert.equal(
+      explainUsageError('Unknown arguments: wokers, pol', FLAGS),
+      'unknown option --wokers (did you mean --workers?); unknown option --pol (did you mean --poll?)',
+    );
+  });
+
+  it('gives no suggestion for a name far from every flag', () => {
+    assert.equal(explainUsageError('Unknown argument: frobnicate', FLAGS), 'unknown option --frobnicate');
+    assert.equal(explainUsageError('Unknown argument: xyz', FLAGS), 'unknown option --xyz');
+  });
+
+  it('turns a flag without its value into "missing value for --flag"', () => {
+    assert.equal(explainUsageError('Not enough arguments following: app', FLAGS), 'missing value for --app');
+  });
+
+  it('folds any other multi-line message into one line', () => {
+    assert.equal(explainUsageError('Something broke\n  in two places\n', FLAGS), 'Something broke; in two places');
+  });
+
+  it('returns a one-line message it does not know unchanged', () => {
+    assert.equal(explainUsageError('Arguments app and poll are mutually exclusive', FLAGS), 'Arguments app and poll are mutually exclusive');
+  });
+});
