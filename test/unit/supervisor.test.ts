@@ -152,6 +152,18 @@ describe('Supervisor', () => {
       await start.promise;
     });
 
+    it("a start failure reports the failing process's own error, not an earlier process's", async () => {
+      const { pool, sv } = keep(setup({ workers: 2 }));
+      const start = sv.start();
+      pool.child(0).ready(); // id 1 still loading: start() still waits
+      pool.child(0).emit('message', { supervise: 1, type: 'failed', phase: 'task', message: 'task boom' });
+      pool.child(0).exit(1);
+      pool.child(0).emit('spawn');
+      pool.child(0).exit(null, 'SIGSEGV');
+      pool.child(1).exit(null, 'SIGTERM');
+      await rejectsCode(start, ErrorCode.APP_LOAD, /worker\[0\] exited signal=SIGSEGV before it was ready/);
+    });
+
     it('rejects start() with E_STOPPED when stop() comes first', async () => {
       const { pool, sv } = keep(setup({ workers: 1 }));
       const start = sv.start();
