@@ -75,14 +75,20 @@ function loadHint(error: unknown, path: string): string {
 }
 
 /**
- * Imports the app at absolute `path` and validates its exports.
+ * Imports the app at absolute `path` and validates its exports. A `reload` count above 0 imports
+ * the file afresh (for a preloading master's HUP); modules the app imports stay cached.
  * Throws SuperviseError E_APP_LOAD (with the app's error as `cause`) when importing fails,
  * E_APP_EXPORTS when workerStart is missing or a hook is not a function.
  */
-export async function loadApp(path: string): Promise<App> {
+export async function loadApp(path: string, reload = 0): Promise<App> {
   let namespace: Record<string, unknown>;
+  const url = pathToFileURL(path);
+  if (reload > 0) {
+    delete require.cache[path];
+    url.searchParams.set('supervise-reload', String(reload));
+  }
   try {
-    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    namespace = (await import(url.href)) as Record<string, unknown>;
   } catch (error) {
     throw new SuperviseError(ErrorCode.APP_LOAD, `app ${path} failed to load: ${firstLine(error)}${loadHint(error, path)}`, {
       cause: error,

@@ -30,6 +30,11 @@ const OPTIONS = {
   poll: { requiresArg: true, describe: 'seconds between sweeps that refill missing ids; caps restart backoff <seconds>', defaultDescription: '30' },
   preload: { type: 'boolean', describe: 'load the app in the master at start (fail fast) and run beforeFork there' },
   grace: { requiresArg: true, describe: 'seconds a quick stop (TERM/INT) waits before SIGKILL <seconds>', defaultDescription: '5' },
+  timeout: { requiresArg: true, describe: 'seconds a task may run before its worker is killed and replaced <seconds>', defaultDescription: 'none' },
+  'max-tasks': { requiresArg: true, describe: 'replace a worker after this many tasks (+ up to 10% jitter) <n>', defaultDescription: 'none' },
+  'max-rss': { requiresArg: true, describe: 'replace a worker after the task during which its RSS passed this <MiB>', defaultDescription: 'none' },
+  spares: { requiresArg: true, describe: 'warm processes with the app loaded, ready to take over a dead worker\'s id <n>', defaultDescription: '0' },
+  'pid-file': { type: 'string', requiresArg: true, describe: 'write the master\'s pid here; refuse to start if a live master holds it' },
   'node-arg': { type: 'string', array: true, requiresArg: true, describe: 'flag for the workers\' node, repeatable: --node-arg=--import=tsx' },
   quiet: { type: 'boolean', describe: 'print no lifecycle lines' },
   'log-format': { type: 'string', requiresArg: true, describe: 'lifecycle lines as "human" or "json"', defaultDescription: 'human' },
@@ -48,7 +53,7 @@ async function parseArgs(argv: string[]) {
     .alias('version', 'v')
     .example('$0 --app app.js --workers 4 --poll 1', 'four workers, missing ids refilled within a second')
     .epilogue(
-      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, TTIN/TTOU one worker more/fewer.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
+      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
     )
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
@@ -69,6 +74,11 @@ async function main(): Promise<void> {
       workers: args.workers as number,
       poll: args.poll as number,
       grace: args.grace as number,
+      timeout: args.timeout as number,
+      maxTasks: args['max-tasks'] as number,
+      maxRss: args['max-rss'] as number,
+      spares: args.spares as number,
+      pidFile: args['pid-file'] as string,
       preload: args.preload ?? false,
       quiet: args.quiet ?? false,
       logFormat: args['log-format'] as 'human',

@@ -13,6 +13,12 @@ export const ErrorCode = {
   APP_LOAD: 'E_APP_LOAD',
   /** The app loaded but does not export `workerStart` (or a hook is not a function). */
   APP_EXPORTS: 'E_APP_EXPORTS',
+  /** A worker failed after loading: in afterFork, in a task, or with an uncaught exception. */
+  WORKER: 'E_WORKER',
+  /** The pid file names a master that is still alive, or cannot be written. */
+  PID_FILE: 'E_PID_FILE',
+  /** A reload was abandoned: the new code failed to load; the old workers keep running. */
+  RELOAD: 'E_RELOAD',
   /** A method was called in a state that forbids it, such as `start()` twice. */
   STATE: 'E_STATE',
   /** The operation was abandoned because the supervisor was stopped meanwhile. */

@@ -2,6 +2,7 @@
  * The options of a Supervisor, shared by the CLI and the API: their types, defaults, and the one
  * validation both go through, so a bad value gets the same one-line error from either.
  */
+import { resolve } from 'node:path';
 import { resolveAppPath } from './app-loader.cjs';
 import { ErrorCode, SuperviseError } from './errors.cjs';
 
@@ -20,6 +21,16 @@ export interface SupervisorOptions {
   readonly preload?: boolean;
   /** Seconds a quick stop waits before SIGKILL of whatever still runs. Default 5. */
   readonly grace?: number;
+  /** Seconds a single task may run before its worker is SIGKILLed and replaced. Default: no limit. */
+  readonly timeout?: number;
+  /** Replace a worker after this many tasks (each worker gets up to 10% more, so they don't all go at once). */
+  readonly maxTasks?: number;
+  /** Replace a worker after the task during which its RSS passed this many MiB (up to 5% jitter). */
+  readonly maxRss?: number;
+  /** Warm spares: processes that have loaded Node and the app and take over a dead worker's id at once. Default 0. */
+  readonly spares?: number;
+  /** Write the master's pid here at start (atomically) and remove it at exit; refuse to start if a live master holds it. */
+  readonly pidFile?: string;
   /** Directory the app path and the workers start from. Default `process.cwd()`. */
   readonly cwd?: string;
   /** Extra environment for the workers, over the master's own. */
@@ -46,6 +57,11 @@ export interface ResolvedOptions {
   readonly poll: number;
   readonly preload: boolean;
   readonly grace: number;
+  readonly timeout: number | undefined;
+  readonly maxTasks: number | undefined;
+  readonly maxRss: number | undefined;
+  readonly spares: number;
+  readonly pidFile: string | undefined;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly nodeArgs: readonly string[];
@@ -56,7 +72,7 @@ export interface ResolvedOptions {
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
-export const DEFAULTS = { workers: 1, poll: 30, grace: 5 } as const;
+export const DEFAULTS = { workers: 1, poll: 30, grace: 5, spares: 0 } as const;
 
 /** Quotes a user's value for an error message, whatever its type. */
 function quote(value: unknown): string {
@@ -83,14 +99,26 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
   return n;
 }
 
-/** Checks a number of seconds: finite and above zero (or at least zero when `allowZero`). */
-function secondsOption(name: string, value: unknown, fallback: number, allowZero: boolean): number {
+/** Checks an amount (of seconds, MiB…): finite and above zero (or at least zero when `allowZero`). */
+function amountOption(name: string, value: unknown, fallback: number, allowZero: boolean, unit = 'seconds'): number {
   if (value === undefined) return fallback;
   const n = toNumber(value);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-    invalid(name, value, allowZero ? 'a number of seconds ≥ 0' : 'a positive number of seconds');
+    invalid(name, value, allowZero ? `a number of ${unit} ≥ 0` : `a positive number of ${unit}`);
   }
   return n;
+}
+
+/** Like amountOption/integerOption, but absent stays undefined (the feature is off). */
+function optional<T>(value: unknown, check: () => T): T | undefined {
+  return value === undefined ? undefined : check();
+}
+
+/** Checks a path option: a non-empty string, resolved against `cwd`. */
+function pathOption(name: string, value: unknown, cwd: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') invalid(name, value, 'a file path');
+  return resolve(cwd, value);
 }
 
 /** Checks a boolean option. */
@@ -120,9 +148,14 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   return {
     app: resolveAppPath(input.app, cwd),
     workers: integerOption('workers', input.workers, DEFAULTS.workers, 1),
-    poll: secondsOption('poll', input.poll, DEFAULTS.poll, false),
+    poll: amountOption('poll', input.poll, DEFAULTS.poll, false),
     preload: booleanOption('preload', input.preload),
-    grace: secondsOption('grace', input.grace, DEFAULTS.grace, true),
+    grace: amountOption('grace', input.grace, DEFAULTS.grace, true),
+    timeout: optional(input.timeout, () => amountOption('timeout', input.timeout, 0, false)),
+    maxTasks: optional(input.maxTasks, () => integerOption('max-tasks', input.maxTasks, 0, 1)),
+    maxRss: optional(input.maxRss, () => amountOption('max-rss', input.maxRss, 0, false, 'MiB')),
+    spares: integerOption('spares', input.spares, DEFAULTS.spares, 0),
+    pidFile: pathOption('pid-file', input.pidFile, cwd),
     cwd,
     env,
     nodeArgs,

@@ -13,6 +13,35 @@ export interface StopMessage {
   readonly graceful: boolean;
 }
 
+/** Limits a worker applies to itself once it holds an id (recycling). */
+export interface WorkerLimits {
+  /** Exit (to be replaced) after this many tasks. */
+  readonly maxTasks?: number;
+  /** Exit (to be replaced) after the task during which RSS passed this many bytes. */
+  readonly maxRssBytes?: number;
+}
+
+/** Master → spare: take this id, run afterFork, start tasks. */
+export interface AssignMessage {
+  readonly supervise: 1;
+  readonly type: 'assign';
+  readonly id: number;
+  readonly limits: WorkerLimits;
+}
+
+/** Worker → master: (a spare) the app is loaded; waiting for an id. */
+export interface LoadedMessage {
+  readonly supervise: 1;
+  readonly type: 'loaded';
+}
+
+/** Worker → master: leaving after its last task because it reached a recycling limit. */
+export interface RecycleMessage {
+  readonly supervise: 1;
+  readonly type: 'recycle';
+  readonly reason: string;
+}
+
 /** Worker → master: the app is loaded and afterFork has run; tasks start now. */
 export interface ReadyMessage {
   readonly supervise: 1;
@@ -33,20 +62,28 @@ export interface FailedMessage {
   readonly stack?: string;
 }
 
-/** Worker → master: task counters, sent at most a few times a second and only when changed. */
+/** Worker → master: heartbeat with task counters, sent every heartbeat interval when --timeout is on. */
 export interface ProgressMessage {
   readonly supervise: 1;
   readonly type: 'progress';
   /** Tasks completed since the worker started. */
   readonly tasks: number;
-  /** Epoch ms when the running task started, or null between tasks. */
+  /** Epoch ms by which the running task had started (at most one heartbeat late), or null between tasks. */
   readonly busySince: number | null;
 }
 
 /** Everything the master may send. */
-export type ToWorker = StopMessage;
+export type ToWorker = StopMessage | AssignMessage;
 /** Everything a worker may send. */
-export type ToMaster = ReadyMessage | FailedMessage | ProgressMessage;
+export type ToMaster = LoadedMessage | ReadyMessage | FailedMessage | ProgressMessage | RecycleMessage;
+
+/** Runtime settings the master passes on a worker's command line (JSON, argv[3]). */
+export interface RuntimeConfig {
+  /** Send a ProgressMessage this often (ms); absent: never. */
+  readonly heartbeatMs?: number;
+  /** Limits for a worker spawned with its id; spares get theirs with the assignment. */
+  readonly limits?: WorkerLimits;
+}
 
 /** True when `value` is a message of this protocol (of either direction). */
 export function isProtocolMessage(value: unknown): value is ToWorker | ToMaster {

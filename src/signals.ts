@@ -6,11 +6,11 @@ import type { Supervisor } from './supervisor.js';
 import { trace } from './log.js';
 
 /** The signals the master acts on. USR1 is left to Node's inspector. */
-export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU'] as const;
+export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const;
 
 /**
  * Installs handlers on this process for MASTER_SIGNALS: TERM/INT quick stop (again: kill now),
- * QUIT graceful stop, TTIN one worker more, TTOU one fewer. Once a stop they started completes,
+ * QUIT graceful stop, HUP rolling reload, TTIN one worker more, TTOU one fewer. Once a stop they started completes,
  * the process exits 0: with handlers installed, nothing else would end it. Returns the remover.
  */
 export function installSignalHandlers(supervisor: Supervisor): () => void {
@@ -20,11 +20,13 @@ export function installSignalHandlers(supervisor: Supervisor): () => void {
       () => process.exit(1),
     );
   };
+  // Failures are already in the log; a signal has nobody else to tell.
   const ignoreStopped = (): void => {};
   const actions: Record<(typeof MASTER_SIGNALS)[number], () => void> = {
     SIGTERM: () => stopThenExit(false),
     SIGINT: () => stopThenExit(false),
     SIGQUIT: () => stopThenExit(true),
+    SIGHUP: () => void supervisor.reload().catch(ignoreStopped),
     SIGTTIN: () => void supervisor.scale(supervisor.size + 1).catch(ignoreStopped),
     SIGTTOU: () => void (supervisor.size > 0 && supervisor.scale(supervisor.size - 1).catch(ignoreStopped)),
   };

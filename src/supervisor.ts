@@ -10,13 +10,18 @@ import { onExit } from 'signal-exit';
 import { loadApp, type App } from './app-loader.cjs';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
+import { hangReason, heartbeatInterval, workerLimits } from './hang-watch.js';
 import { Logger, trace } from './log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from './options.js';
-import type { FailedMessage, FailurePhase } from './protocol.cjs';
+import { acquirePidFile, releasePidFile } from './pid-file.js';
+import type { FailedMessage, FailurePhase, RuntimeConfig } from './protocol.cjs';
 import { installSignalHandlers } from './signals.js';
 import { WorkerHandle, signalProcessGroup, type ChildLike, type SignalGroup, type WorkerExit, type WorkerState } from './worker-handle.js';
 
-/** A worker's state as the pool reports it: a handle's state, or `waiting` for a respawn held back by backoff. */
+/**
+ * A worker's state as the pool reports it: its process's state, `waiting` for a respawn held back
+ * by backoff, or `exited` for an id whose process is gone and will not come back (the pool stopped).
+ */
 export type SlotState = WorkerState | 'waiting';
 
 /** A snapshot of one id of the pool. */
@@ -46,6 +51,8 @@ export interface SupervisorEvents {
   fork: [worker: WorkerInfo];
   /** A worker loaded the app, ran afterFork, and is starting tasks. */
   online: [worker: WorkerInfo];
+  /** A rolling reload finished: every id runs the new code. */
+  reload: [];
   /** A worker process ended. */
   exit: [worker: WorkerInfo, exit: WorkerExit];
   /**
@@ -69,8 +76,8 @@ export interface StopOptions {
   readonly graceful?: boolean;
 }
 
-/** Starts the process for one id. */
-export type SpawnWorker = (id: number, options: ResolvedOptions) => ChildLike;
+/** Starts the process for one id, or (id undefined) a spare that loads the app and waits for one. */
+export type SpawnWorker = (id: number | undefined, options: ResolvedOptions, config: RuntimeConfig) => ChildLike;
 
 /** Seams for unit tests; not part of the public contract. @internal */
 export interface SupervisorInternals {
@@ -81,16 +88,18 @@ export interface SupervisorInternals {
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
 
 /** Spawns a real worker: a fresh node running the worker entry, leader of its own process group. */
-export const spawnWorkerProcess: SpawnWorker = (id, options) =>
-  spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, options.app], {
+export const spawnWorkerProcess: SpawnWorker = (id, options, config) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SUPERVISE_WORKER_ID: id === undefined ? '' : String(id) };
+  return spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, options.app, JSON.stringify(config)], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env, SUPERVISE_WORKER_ID: String(id) },
+    env,
     // stdin is nobody's; stdout/stderr are inherited so a worker's output survives the master.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // Its own process group: terminal signals reach only the master, which stops workers in order,
     // and a stop can signal the worker's own children with it.
     detached: true,
   });
+};
 
 /** What the pool keeps per id. */
 interface Slot {
@@ -99,7 +108,8 @@ interface Slot {
   restarts: number;
   failures: number;
   retryTimer: NodeJS.Timeout | undefined;
-  lastFailure: FailedMessage | undefined;
+  /** A reload is moving this id to a new process: its exit must not trigger a respawn. */
+  handingOver: boolean;
 }
 
 const PHASE_WORDS: Record<FailurePhase, string> = {
@@ -125,13 +135,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #log: Logger;
   readonly #spawnWorker: SpawnWorker;
   readonly #signalGroup: SignalGroup;
+  readonly #runtime: RuntimeConfig;
   readonly #slots = new Map<number, Slot>();
+  /** Processes holding no id: warm spares, and reload candidates loading new code. */
+  readonly #spares = new Set<WorkerHandle>();
+  readonly #candidates = new Set<WorkerHandle>();
   readonly #waiters = new Set<() => void>();
   #state: SupervisorState = 'idle';
   #target: number;
+  #generation = 0;
   #app: App | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
+  #hangTimer: NodeJS.Timeout | undefined;
+  #spareFailures = 0;
+  #spareRetry: NodeJS.Timeout | undefined;
   #startFailure: SuperviseError | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #queuedReload: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #stopGraceful = false;
   #removeExitHook: (() => void) | undefined;
@@ -148,6 +168,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#options.logStream);
     this.#spawnWorker = internals.spawnWorker ?? spawnWorkerProcess;
     this.#signalGroup = internals.signalGroup ?? signalProcessGroup;
+    const { timeout } = this.#options;
+    this.#runtime = timeout !== undefined ? { heartbeatMs: heartbeatInterval(timeout) } : {};
   }
 
   /** The pool's own state. */
@@ -158,6 +180,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** How many workers the pool keeps (changes with `scale`). */
   get size(): number {
     return this.#target;
+  }
+
+  /** How many warm spares are loaded and waiting for an id right now. */
+  get readySpares(): number {
+    return [...this.#spares].filter((h) => h.state === 'spare').length;
   }
 
   /** The options in force, defaults applied and `app` absolute. */
@@ -171,34 +198,35 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Starts the pool: (with `preload`) loads the app in this process, then spawns ids 0..N-1.
-   * Resolves when every worker has loaded the app and run afterFork. Rejects with SuperviseError
-   * E_APP_LOAD or E_APP_EXPORTS if the app cannot load (no task has run; every worker is stopped),
-   * E_STOPPED if `stop()` came first, E_STATE if called twice.
+   * Starts the pool: (with `pidFile`) claims the pid file, (with `preload`) loads the app in this
+   * process, then spawns ids 0..N-1, and spares once those are ready. Resolves when every worker has
+   * loaded the app and run afterFork. Rejects with SuperviseError E_APP_LOAD or E_APP_EXPORTS if
+   * the app cannot load (no task has run; every process is stopped), E_PID_FILE, E_STOPPED if
+   * `stop()` came first, E_STATE if called twice.
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
     this.#state = 'starting';
-    const { app, workers, poll, preload } = this.#options;
+    const { app, workers, poll, preload, pidFile } = this.#options;
     this.#log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, {
       pid: process.pid,
       workers,
       app,
       preload,
     });
-    if (this.#options.handleSignals) this.#removeSignalHandlers = installSignalHandlers(this);
-    this.#removeExitHook = onExit(() => this.#killAllOnExit(), { alwaysLast: true });
-    if (preload) {
-      try {
-        this.#app = await loadApp(app);
-      } catch (error) {
-        this.#finish();
-        throw error;
-      }
-      if (this.#state !== 'starting') throw this.#stoppedError('start');
+    try {
+      if (pidFile !== undefined) acquirePidFile(pidFile);
+      if (preload) this.#app = await loadApp(app);
+    } catch (error) {
+      this.#finish();
+      throw error;
     }
+    if (this.#state !== 'starting') throw this.#stoppedError('start');
+    if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
+    this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#sweep(), poll * 1000);
-    for (let id = 0; id < this.#target; id++) this.#spawn(this.#slot(id));
+    if (this.#runtime.heartbeatMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), this.#runtime.heartbeatMs);
+    for (let id = 0; id < this.#target; id++) this.#fill(this.#slot(id));
     try {
       await this.#until('start', () => this.#startFailure ?? this.#converged());
     } catch (error) {
@@ -207,6 +235,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
+    this.#topUpSpares();
   }
 
   /**
@@ -236,6 +265,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
+   * Rolling reload (HUP): new processes load the app from disk first; only when one is loaded does
+   * an old worker finish its current task and hand its id over, one id at a time, so at no instant
+   * do two processes hold an id and at least N-1 workers run tasks throughout. Resolves when every
+   * id runs the new code. If the new code fails to load, the reload is abandoned, the old workers
+   * keep running, and it rejects with E_RELOAD. A reload asked for while one runs is queued (and
+   * shared with any other asked for meanwhile).
+   */
+  reload(): Promise<void> {
+    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('reload'));
+    this.#queuedReload ??= this.#enqueue(() => {
+      this.#queuedReload = undefined;
+      return this.#reload();
+    });
+    return this.#queuedReload;
+  }
+
+  /**
    * Stops the pool (see StopOptions for graceful vs quick). Resolves when every worker has exited.
    * Calling it again while a stop is under way never slows it: graceful becomes quick, and a second
    * quick stop SIGKILLs every worker at once.
@@ -252,20 +298,101 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Installs the CLI's signal handlers on this process (TERM/INT quick stop, QUIT graceful stop,
-   * TTIN/TTOU scale by one); a stop they trigger ends the process with code 0. Returns a function
-   * that removes them. `handleSignals: true` does this at start.
+   * HUP reload, TTIN/TTOU scale by one); a stop they trigger ends the process with code 0. Returns
+   * a function that removes them. `handleSignals: true` does this at start.
    */
   handleSignals(): () => void {
     this.#removeSignalHandlers ??= installSignalHandlers(this);
     return this.#removeSignalHandlers;
   }
 
+  /** Runs `operation` after every operation queued before it (reloads never interleave). */
+  #enqueue(operation: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(operation);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(): Promise<void> {
+    if (this.#state !== 'running') throw this.#stoppedError('reload');
+    const began = performance.now();
+    const generation = this.#generation + 1;
+    this.#log.info('reload', `reloading ${this.#target} workers`, { workers: this.#target });
+    try {
+      if (this.#options.preload) this.#app = await loadApp(this.#options.app, generation);
+    } catch (error) {
+      throw this.#abandonReload(error);
+    }
+    this.#generation = generation;
+    for (const spare of this.#spares) if (spare.generation < generation) spare.stop(false, this.#graceMs());
+    let next: WorkerHandle | undefined = this.#spawnCandidate();
+    for (let id = 0; id < this.#target && next !== undefined; id++) {
+      const candidate: WorkerHandle = next;
+      try {
+        await this.#until('reload', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
+      } catch (error) {
+        candidate.stop(false, this.#graceMs());
+        throw this.#state === 'running' ? this.#abandonReload(error, id) : error;
+      }
+      next = id + 1 < this.#target ? this.#spawnCandidate() : undefined;
+      await this.#handOver(this.#slot(id), candidate);
+    }
+    next?.stop(false, this.#graceMs());
+    this.#topUpSpares();
+    const ms = Math.round(performance.now() - began);
+    this.#log.info('reloaded', `reload done: ${this.#target} workers on new code in ${ms} ms`, { workers: this.#target, ms });
+    this.emit('reload');
+  }
+
+  /** Logs an abandoned reload and returns its error; ids already handed over keep the new code. */
+  #abandonReload(error: unknown, movedIds = 0): SuperviseError {
+    const message = `reload abandoned: ${firstLine(error)}; ${movedIds === 0 ? 'every worker keeps the old code' : `${movedIds} ids moved, the rest keep the old code`}`;
+    this.#log.error('reload', message);
+    return new SuperviseError(ErrorCode.RELOAD, message, { cause: error });
+  }
+
+  /** A candidate that exited before it loaded, as the error to abandon the reload with; else false. */
+  #candidateFailure(candidate: WorkerHandle): SuperviseError | false {
+    if (candidate.state !== 'exited') return false;
+    const failure = candidate.failure;
+    return new SuperviseError(failure?.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD, failure?.message ?? 'the new process exited before it loaded the app');
+  }
+
+  /** Moves `slot` from its old process to `candidate`: the old one finishes its task and exits first. */
+  async #handOver(slot: Slot, candidate: WorkerHandle): Promise<void> {
+    const old = slot.handle;
+    if (old !== undefined && old.generation < this.#generation) {
+      slot.handingOver = true;
+      old.stop(true, this.#graceMs());
+      try {
+        await this.#until('reload', () => old.state === 'exited');
+      } finally {
+        slot.handingOver = false;
+      }
+    }
+    this.#candidates.delete(candidate);
+    if (slot.handle !== undefined || slot.id >= this.#target) {
+      // A respawn or a scale got there first: that process already runs the new code.
+      candidate.stop(false, this.#graceMs());
+      return;
+    }
+    clearTimeout(slot.retryTimer);
+    slot.retryTimer = undefined;
+    this.#assign(slot, candidate);
+    await this.#until('reload', () => candidate.state === 'running' || this.#abandonedAt(slot, candidate));
+  }
+
+  /** Error ending a reload when the new process for `slot` died before it was ready; else false. */
+  #abandonedAt(slot: Slot, candidate: WorkerHandle): SuperviseError | false {
+    if (candidate.state !== 'exited') return false;
+    return this.#abandonReload(new Error(`worker[${slot.id}] ${candidate.failure ? `${PHASE_WORDS[candidate.failure.phase]}: ${candidate.failure.message}` : 'exited before it was ready'} with the new code`), slot.id);
+  }
+
   async #stopAll(graceful: boolean): Promise<void> {
     const previous = this.#state;
     this.#state = 'stopping';
     this.#stopGraceful = graceful;
-    clearInterval(this.#pollTimer);
-    for (const slot of this.#slots.values()) clearTimeout(slot.retryTimer);
+    this.#clearTimers();
     this.#notify();
     const handles = this.#liveHandles();
     if (previous !== 'idle') {
@@ -294,17 +421,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  #clearTimers(): void {
+    clearInterval(this.#pollTimer);
+    clearInterval(this.#hangTimer);
+    clearTimeout(this.#spareRetry);
+    for (const slot of this.#slots.values()) {
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+    }
+  }
+
   /** Releases everything that keeps this process alive or hooked. */
   #finish(): void {
     this.#state = 'stopped';
-    clearInterval(this.#pollTimer);
+    this.#clearTimers();
+    if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
     this.#removeExitHook?.();
     this.#removeSignalHandlers?.();
   }
 
-  /** Last resort when the host process exits with workers still alive: quick-stop them all. */
-  #killAllOnExit(): void {
+  /** Last resort when the host process exits with workers still alive: quick-stop them, drop the pid file. */
+  #cleanUpOnExit(): void {
     for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
+    if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
   }
 
   #graceMs(): number {
@@ -312,13 +451,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #liveHandles(): WorkerHandle[] {
-    return [...this.#slots.values()].flatMap((slot) => (slot.handle ? [slot.handle] : []));
+    const held = [...this.#slots.values()].flatMap((slot) => (slot.handle ? [slot.handle] : []));
+    return [...held, ...this.#spares, ...this.#candidates].filter((handle) => handle.state !== 'exited');
   }
 
   #slot(id: number): Slot {
     let slot = this.#slots.get(id);
     if (slot === undefined) {
-      slot = { id, handle: undefined, restarts: 0, failures: 0, retryTimer: undefined, lastFailure: undefined };
+      slot = { id, handle: undefined, restarts: 0, failures: 0, retryTimer: undefined, handingOver: false };
       this.#slots.set(id, slot);
     }
     return slot;
@@ -328,7 +468,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return {
       id: slot.id,
       pid: handle?.pid,
-      state: handle?.state ?? 'waiting',
+      state: handle?.state ?? (slot.retryTimer !== undefined ? 'waiting' : 'exited'),
       restarts: slot.restarts,
       startedAt: handle ? new Date(handle.startedAt) : undefined,
     };
@@ -343,42 +483,144 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return true;
   }
 
-  /** The poll sweep (also run after scaling): spawns every id below size that has no process and no pending retry. */
+  #active(): boolean {
+    return this.#state === 'running' || this.#state === 'starting';
+  }
+
+  /** The poll sweep (also run after scaling): fills every id below size that has no process and no pending retry; tops up spares. */
   #sweep(): void {
-    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    if (!this.#active()) return;
     for (let id = 0; id < this.#target; id++) {
       const slot = this.#slot(id);
-      if (slot.handle === undefined && slot.retryTimer === undefined) this.#spawn(slot);
+      if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.#fill(slot);
+    }
+    if (this.#state === 'running') this.#topUpSpares();
+  }
+
+  /** Kills workers whose task outlived --timeout (or whose heartbeat stopped). */
+  #killHung(): void {
+    const timeout = this.#options.timeout;
+    const beat = this.#runtime.heartbeatMs;
+    if (timeout === undefined || beat === undefined) return;
+    const now = Date.now();
+    for (const slot of this.#slots.values()) {
+      const handle = slot.handle;
+      if (handle === undefined || handle.state === 'exited') continue;
+      const reason = hangReason(handle, now, timeout * 1000, beat);
+      if (reason === undefined) continue;
+      this.#log.error('timeout', `worker[${slot.id}] timed out: ${reason}, over --timeout ${timeout}s; killing pid=${handle.pid}`, {
+        worker: slot.id,
+        pid: handle.pid,
+        timeout,
+      });
+      handle.kill();
     }
   }
 
-  /** Spawns a process for `slot` (which must hold none) and wires its events. */
-  #spawn(slot: Slot): void {
-    const { id } = slot;
-    this.#log.info('spawning', `worker[${id}] spawning`, { worker: id });
-    if (this.#app?.beforeFork !== undefined) {
-      try {
-        this.#app.beforeFork(id);
-      } catch (error) {
-        this.#log.error('beforeFork', `worker[${id}] beforeFork threw in the master: ${firstLine(error)}`, { worker: id });
-      }
+  /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
+  #fill(slot: Slot): void {
+    const spare = [...this.#spares].find((h) => h.state === 'spare' && h.generation === this.#generation);
+    if (spare !== undefined) {
+      this.#spares.delete(spare);
+      this.#assign(slot, spare);
+      this.#topUpSpares();
+      return;
     }
-    let child: ChildLike;
-    try {
-      child = this.#spawnWorker(id, this.#options);
-    } catch (error) {
-      this.#log.error('spawn', `worker[${id}] could not be spawned: ${firstLine(error)}`, { worker: id });
+    const handle = this.#spawnProcess(slot.id);
+    if (handle === undefined) {
       this.#scheduleRespawn(slot, true);
       return;
     }
-    const handle = new WorkerHandle(id, child, this.#signalGroup);
+    this.#adopt(slot, handle);
+  }
+
+  /** Hands `slot`'s id to a loaded process holding none. */
+  #assign(slot: Slot, handle: WorkerHandle): void {
+    this.#beforeFork(slot.id);
+    this.#log.info('assign', `worker[${slot.id}] taken over by spare pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
+    handle.assign(slot.id, workerLimits(this.#options.maxTasks, this.#options.maxRss));
+    this.#adopt(slot, handle);
+  }
+
+  /** Makes `handle` the process of `slot` and wires its events to the slot. */
+  #adopt(slot: Slot, handle: WorkerHandle): void {
     slot.handle = handle;
-    slot.lastFailure = undefined;
-    if (handle.pid !== undefined) this.#log.info('spawned', `worker[${id}] spawned pid=${handle.pid}`, { worker: id, pid: handle.pid });
     handle.on('ready', () => this.#onReady(slot, handle));
-    handle.on('failed', (message) => this.#onFailed(slot, message));
+    handle.on('failed', (message) => this.#onFailed(slot.id, message));
+    handle.on('recycle', (reason) => this.#log.info('recycle', `worker[${slot.id}] recycling: ${reason}`, { worker: slot.id, pid: handle.pid, reason }));
     handle.on('exit', (exit) => this.#onExit(slot, handle, exit));
     this.emit('fork', this.#info(slot, handle));
+  }
+
+  /** Runs the preloaded app's beforeFork(id) in this process; its failure is logged, never fatal. */
+  #beforeFork(id: number): void {
+    if (this.#app?.beforeFork === undefined) return;
+    try {
+      this.#app.beforeFork(id);
+    } catch (error) {
+      this.#log.error('beforeFork', `worker[${id}] beforeFork threw in the master: ${firstLine(error)}`, { worker: id });
+    }
+  }
+
+  /** Spawns a process for `id` (or a spare, id undefined); undefined if the OS refused. */
+  #spawnProcess(id: number | undefined): WorkerHandle | undefined {
+    const name = id === undefined ? 'spare' : `worker[${id}]`;
+    this.#log.info('spawning', `${name} spawning`, { worker: id });
+    if (id !== undefined) this.#beforeFork(id);
+    const config: RuntimeConfig = id === undefined ? this.#runtime : { ...this.#runtime, limits: workerLimits(this.#options.maxTasks, this.#options.maxRss) };
+    let child: ChildLike;
+    try {
+      child = this.#spawnWorker(id, this.#options, config);
+    } catch (error) {
+      this.#log.error('spawn', `${name} could not be spawned: ${firstLine(error)}`, { worker: id });
+      return undefined;
+    }
+    const handle = new WorkerHandle(id, child, this.#signalGroup, this.#generation);
+    if (handle.pid !== undefined) this.#log.info('spawned', `${name} spawned pid=${handle.pid}`, { worker: id, pid: handle.pid });
+    return handle;
+  }
+
+  /** Starts one reload candidate: a spare-to-be with the new code, tracked apart from the spares. */
+  #spawnCandidate(): WorkerHandle | undefined {
+    const handle = this.#spawnProcess(undefined);
+    if (handle === undefined) return undefined;
+    this.#candidates.add(handle);
+    handle.on('loaded', () => this.#notify());
+    handle.on('failed', (message) => this.#log.error('failed', `reload candidate pid=${handle.pid} ${PHASE_WORDS[message.phase]}: ${message.message}`));
+    handle.on('exit', () => {
+      this.#candidates.delete(handle);
+      this.#notify();
+    });
+    return handle;
+  }
+
+  /** Keeps `spares` loaded processes of the current code waiting, backing off if they keep failing. */
+  #topUpSpares(): void {
+    if (this.#state !== 'running' || this.#spareRetry !== undefined) return;
+    const current = [...this.#spares].filter((h) => h.generation === this.#generation).length;
+    for (let i = current; i < this.#options.spares; i++) {
+      const handle = this.#spawnProcess(undefined);
+      if (handle === undefined) return;
+      this.#spares.add(handle);
+      handle.on('loaded', () => {
+        this.#spareFailures = 0;
+        this.#log.info('spare', `spare pid=${handle.pid} loaded, waiting for an id`, { pid: handle.pid });
+      });
+      handle.on('failed', (message) => this.#log.error('failed', `spare pid=${handle.pid} ${PHASE_WORDS[message.phase]}: ${message.message}`));
+      handle.on('exit', () => this.#onSpareExit(handle));
+    }
+  }
+
+  #onSpareExit(handle: WorkerHandle): void {
+    if (!this.#spares.delete(handle)) return; // it took an id: the slot handles its exit
+    if (this.#state !== 'running' || handle.generation < this.#generation) return;
+    this.#spareFailures = handle.loadedAt !== undefined ? 0 : this.#spareFailures + 1;
+    const delay = backoffDelay(this.#spareFailures, this.#options.poll * 1000);
+    if (delay === 0) return this.#topUpSpares();
+    this.#spareRetry = setTimeout(() => {
+      this.#spareRetry = undefined;
+      this.#topUpSpares();
+    }, delay);
   }
 
   #onReady(slot: Slot, handle: WorkerHandle): void {
@@ -387,19 +629,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#notify();
   }
 
-  #onFailed(slot: Slot, message: FailedMessage): void {
-    slot.lastFailure = message;
-    this.#log.error('failed', `worker[${slot.id}] ${PHASE_WORDS[message.phase]}: ${message.message}`, {
-      worker: slot.id,
+  #onFailed(id: number, message: FailedMessage): void {
+    this.#log.error('failed', `worker[${id}] ${PHASE_WORDS[message.phase]}: ${message.message}`, {
+      worker: id,
       phase: message.phase,
       error: message.message,
     });
-    if (message.stack !== undefined) trace.worker('worker[%d] %s', slot.id, message.stack);
-    if (this.listenerCount('error') > 0) this.emit('error', this.#failure(slot.id, message));
+    if (message.stack !== undefined) trace.worker('worker[%d] %s', id, message.stack);
+    if (this.listenerCount('error') > 0) this.emit('error', this.#failure(id, message));
   }
 
+  /** The SuperviseError for a worker's reported failure: app errors keep their code, the rest are E_WORKER. */
   #failure(id: number, message: FailedMessage): WorkerFailure {
-    const code = message.phase === 'load' && message.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD;
+    const code =
+      message.phase !== 'load' ? ErrorCode.WORKER : message.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD;
     const error = new SuperviseError(code, `worker[${id}] ${PHASE_WORDS[message.phase]}: ${message.message}`);
     return Object.assign(error, { worker: id, phase: message.phase });
   }
@@ -417,27 +660,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.emit('exit', this.#info(slot, handle), exit);
     if (this.#state === 'starting' && handle.readyAt === undefined && this.#startFailure === undefined) {
       this.#startFailure =
-        slot.lastFailure !== undefined
-          ? this.#failure(slot.id, slot.lastFailure)
+        handle.failure !== undefined
+          ? this.#failure(slot.id, handle.failure)
           : new SuperviseError(ErrorCode.APP_LOAD, `worker[${slot.id}] exited ${how} before it was ready`);
     }
     if (slot.id >= this.#target) {
-      this.#slots.delete(slot.id);
+      if (slot.handle === undefined) this.#slots.delete(slot.id);
       this.#log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
-    } else if ((this.#state === 'running' || this.#state === 'starting') && this.#startFailure === undefined) {
-      this.#scheduleRespawn(slot, isEarlyFailure(handle.readyAt, Date.now(), exit.signal));
+    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#startFailure === undefined) {
+      this.#scheduleRespawn(slot, !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal));
     }
     this.#notify();
   }
 
-  /** Respawns `slot` at once, or after a backoff delay when it keeps failing early. */
+  /** Refills `slot` at once, or after a backoff delay when it keeps failing early. */
   #scheduleRespawn(slot: Slot, early: boolean): void {
     slot.failures = early ? slot.failures + 1 : 0;
     slot.restarts++;
     const delay = backoffDelay(slot.failures, this.#options.poll * 1000);
     if (delay === 0) {
       this.#log.info('respawning', `worker[${slot.id}] respawning`, { worker: slot.id });
-      this.#spawn(slot);
+      this.#fill(slot);
       return;
     }
     this.#log.info('respawning', `worker[${slot.id}] respawning in ${delay}ms (failed ${slot.failures} times in a row)`, {
@@ -447,7 +690,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     slot.retryTimer = setTimeout(() => {
       slot.retryTimer = undefined;
-      if ((this.#state === 'running' || this.#state === 'starting') && slot.id < this.#target && slot.handle === undefined) this.#spawn(slot);
+      if (this.#active() && slot.id < this.#target && slot.handle === undefined) this.#fill(slot);
     }, delay);
   }
 

@@ -1,30 +1,48 @@
 /**
- * The worker's runtime, run as a child process by the master: loads the app, runs afterFork once,
- * then workerStart in a loop until told to stop or until the master is gone. CommonJS and lean on
- * purpose: every millisecond of its start-up is paid on every respawn.
+ * The worker's runtime, run as a child process by the master: loads the app, (as a spare) waits
+ * for an id, runs afterFork once, then workerStart in a loop until told to stop, until the master
+ * is gone, or until a recycling limit is reached. CommonJS and lean on purpose: every millisecond
+ * of its start-up is paid on every cold respawn.
  */
 import { loadApp, type App, type WorkerContext } from './app-loader.cjs';
 import { firstLine, isSuperviseError } from './errors.cjs';
-import { isProtocolMessage, type FailedMessage, type FailurePhase, type ToMaster } from './protocol.cjs';
+import {
+  isProtocolMessage,
+  type AssignMessage,
+  type FailedMessage,
+  type FailurePhase,
+  type RuntimeConfig,
+  type ToMaster,
+  type WorkerLimits,
+} from './protocol.cjs';
 
 /** Longest run of instant tasks before the loop yields, so IPC and signals are seen within ~10 ms. */
 const YIELD_AFTER_MS = 5;
-/** How often an idle check confirms the master still exists, in case no disconnect is delivered. */
-const PARENT_CHECK_MS = 1000;
+/** How often an idle check confirms the master still exists, and RSS is compared with its limit. */
+const HOUSEKEEPING_MS = 1000;
 
-const id = Number(process.env['SUPERVISE_WORKER_ID']);
 const appPath = process.argv[2] ?? '';
+const config = JSON.parse(process.argv[3] ?? '{}') as RuntimeConfig;
+const envId = process.env['SUPERVISE_WORKER_ID'];
 const masterPid = process.ppid;
-process.title = `supervise: worker[${id}]`;
-
 const aborter = new AbortController();
-const ctx: WorkerContext = Object.freeze({ id, signal: aborter.signal });
+
+let id: number | undefined = envId === undefined || envId === '' ? undefined : Number(envId);
+let limits: WorkerLimits = config.limits ?? {};
+let maxTasks = Number.POSITIVE_INFINITY;
+let tasks = 0;
+let busy = false;
 let stopping = false;
 let failing = false;
+let recycleReason: string | undefined;
+let assigned: ((message: AssignMessage) => void) | undefined;
 
-/** Ends the loop after the current task; a quick stop also aborts ctx.signal. */
+process.title = id === undefined ? 'supervise: spare' : `supervise: worker[${id}]`;
+
+/** Ends the loop after the current task; a quick stop also aborts ctx.signal. A spare just leaves. */
 function requestStop(quick: boolean, reason: string): void {
   stopping = true;
+  if (assigned !== undefined) process.exit(0);
   if (quick && !aborter.signal.aborted) aborter.abort(new Error(`worker[${id}] is stopping (${reason})`));
 }
 
@@ -44,15 +62,14 @@ function send(message: ToMaster): Promise<void> {
 async function fail(phase: FailurePhase, error: unknown): Promise<never> {
   if (!failing) {
     failing = true;
-    const stack = error instanceof Error ? error.stack : undefined;
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.stack : undefined;
+    const stack = error instanceof Error && error.cause instanceof Error ? error.cause.stack : error instanceof Error ? error.stack : undefined;
     const message: FailedMessage = {
       supervise: 1,
       type: 'failed',
       phase,
       message: firstLine(error),
       ...(isSuperviseError(error) ? { code: error.code } : {}),
-      ...(cause ?? stack ? { stack: (cause ?? stack) as string } : {}),
+      ...(stack !== undefined ? { stack } : {}),
     };
     await send(message);
   }
@@ -64,8 +81,37 @@ function masterGone(): boolean {
   return process.ppid !== masterPid;
 }
 
+/** Asks the loop to end after the current task so the master replaces this worker. */
+function recycle(reason: string): void {
+  recycleReason ??= reason;
+  stopping = true;
+}
+
+/** Periodic checks that must not cost the task loop anything: master alive, RSS under its limit. */
+function housekeeping(): void {
+  if (masterGone()) requestStop(false, 'master gone');
+  const maxRss = limits.maxRssBytes;
+  if (maxRss !== undefined && id !== undefined) {
+    const rss = process.memoryUsage.rss();
+    if (rss > maxRss) recycle(`rss ${(rss / 1048576).toFixed(0)} MiB over ${(maxRss / 1048576).toFixed(0)} MiB`);
+  }
+}
+
+/** Sends heartbeats so the master can time out a hung task; busySince is at most one beat late. */
+function startHeartbeat(everyMs: number): void {
+  let lastTasks = -1;
+  let busySince: number | null = null;
+  setInterval(() => {
+    const now = Date.now();
+    if (!busy) busySince = null;
+    else if (tasks !== lastTasks || busySince === null) busySince = now;
+    lastTasks = tasks;
+    void send({ supervise: 1, type: 'progress', tasks, busySince });
+  }, everyMs).unref();
+}
+
 /** Calls workerStart until stopping, yielding to the event loop whenever tasks stop doing so themselves. */
-async function runTasks(app: App): Promise<void> {
+async function runTasks(app: App, ctx: WorkerContext): Promise<void> {
   let turned = false;
   let lastTurn = performance.now();
   const markTurned = (): void => {
@@ -74,21 +120,36 @@ async function runTasks(app: App): Promise<void> {
   };
   setImmediate(markTurned);
   while (!stopping) {
+    busy = true;
     try {
-      await app.workerStart(id, ctx);
+      await app.workerStart(ctx.id, ctx);
     } catch (error) {
       if (aborter.signal.aborted) break; // a task cut short by a quick stop is not a failure
       await fail('task', error);
     }
+    busy = false;
+    if (++tasks >= maxTasks) recycle(`served ${tasks} tasks`);
     if (turned) {
       // The event loop ran since we last looked: IPC and signals have been seen.
       turned = false;
       setImmediate(markTurned);
     } else if (performance.now() - lastTurn >= YIELD_AFTER_MS) {
       await new Promise<void>((resume) => setImmediate(resume));
-      if (masterGone()) requestStop(false, 'master gone');
     }
   }
+}
+
+/** As a spare: says the app is loaded, then waits for the master to hand over an id. */
+async function awaitAssignment(): Promise<number> {
+  const message = await new Promise<AssignMessage>((resolve) => {
+    assigned = resolve;
+    void send({ supervise: 1, type: 'loaded' });
+  });
+  assigned = undefined;
+  limits = message.limits;
+  process.env['SUPERVISE_WORKER_ID'] = String(message.id);
+  process.title = `supervise: worker[${message.id}]`;
+  return message.id;
 }
 
 /** Keeps a broken stdout/stderr (the master's reader gone) from crashing a task mid-way. */
@@ -106,10 +167,12 @@ async function main(): Promise<void> {
   for (const signal of ['SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const) process.on(signal, () => {});
   process.on('disconnect', () => requestStop(false, 'master gone'));
   process.on('message', (message: unknown) => {
-    if (isProtocolMessage(message) && message.type === 'stop') requestStop(!message.graceful, 'asked by master');
+    if (!isProtocolMessage(message)) return;
+    if (message.type === 'stop') requestStop(!message.graceful, 'asked by master');
+    else if (message.type === 'assign') assigned?.(message);
   });
   process.on('uncaughtException', (error) => void fail('uncaught', error));
-  setInterval(() => masterGone() && requestStop(false, 'master gone'), PARENT_CHECK_MS).unref();
+  setInterval(housekeeping, HOUSEKEEPING_MS).unref();
   tolerateBrokenOutput();
 
   let app: App;
@@ -119,13 +182,18 @@ async function main(): Promise<void> {
     return fail('load', error);
   }
   if (stopping) return process.exit(0);
+  id ??= await awaitAssignment();
+  if (limits.maxTasks !== undefined) maxTasks = limits.maxTasks;
+  const ctx: WorkerContext = Object.freeze({ id, signal: aborter.signal });
   try {
     await app.afterFork?.(id, ctx);
   } catch (error) {
     return fail('afterFork', error);
   }
+  if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);
   await send({ supervise: 1, type: 'ready' });
-  await runTasks(app);
+  await runTasks(app, ctx);
+  if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
   process.exit(0);
 }
 

@@ -3,15 +3,15 @@
  * a deadline. Knows nothing of slots, respawns or the pool.
  */
 import { EventEmitter } from 'node:events';
-import { isProtocolMessage, type FailedMessage, type ToMaster, type ToWorker } from './protocol.cjs';
+import { isProtocolMessage, type FailedMessage, type ToMaster, type ToWorker, type WorkerLimits } from './protocol.cjs';
 import { trace } from './log.js';
 
 /**
  * Where a worker is in its life: `spawning` (asked of the OS), `loading` (process running, app
- * loading, afterFork), `running` (tasks), `stopping` (asked to stop), `exited`. The Supervisor adds
- * `waiting` for an id whose respawn is delayed by backoff.
+ * loading, afterFork), `spare` (app loaded, waiting for an id), `running` (tasks), `stopping`
+ * (asked to stop), `exited`. The Supervisor adds `waiting` for an id whose respawn is delayed by backoff.
  */
-export type WorkerState = 'spawning' | 'loading' | 'running' | 'stopping' | 'exited';
+export type WorkerState = 'spawning' | 'loading' | 'spare' | 'running' | 'stopping' | 'exited';
 
 /** How a worker process ended. */
 export interface WorkerExit {
@@ -27,7 +27,7 @@ export interface ChildLike {
   readonly connected: boolean;
   send(message: ToWorker, callback: (error: Error | null) => void): boolean;
   kill(signal?: NodeJS.Signals): boolean;
-  on(event: 'spawn', listener: () => void): this;
+  on(event: 'spawn' | 'disconnect', listener: () => void): this;
   on(event: 'message', listener: (message: unknown) => void): this;
   on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
@@ -45,43 +45,62 @@ export const signalProcessGroup: SignalGroup = (pgid, signal) => {
   }
 };
 
+/** Longest wait, after a worker's exit, for its IPC channel to deliver the last messages. */
+const CHANNEL_DRAIN_MS = 200;
+
 interface HandleEvents {
+  loaded: [];
   ready: [];
+  recycle: [reason: string];
   failed: [FailedMessage];
   exit: [WorkerExit];
 }
 
 /**
- * One worker process as the master sees it. Emits `ready` once (afterFork done), `failed` when the
- * worker reports the error it is exiting with, and `exit` exactly once.
+ * One worker process as the master sees it. Emits `loaded` (a spare's app is loaded), `ready` once
+ * (afterFork done), `recycle` when it leaves at a limit, `failed` when it reports the error it is
+ * exiting with, and `exit` exactly once.
  */
 export class WorkerHandle extends EventEmitter<HandleEvents> {
-  /** The worker's id, 0..N-1. */
-  readonly id: number;
   /** Epoch ms when the process was asked for. */
   readonly startedAt = Date.now();
+  /** Code generation (reload count) the process was spawned with. */
+  readonly generation: number;
+  #id: number | undefined;
   #state: WorkerState = 'spawning';
   #readyAt: number | undefined;
+  #loadedAt: number | undefined;
   #tasks = 0;
+  #busySince: number | null = null;
+  #heardAt = Date.now();
+  #recycling = false;
+  #failure: FailedMessage | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   readonly #child: ChildLike;
   readonly #signalGroup: SignalGroup;
   readonly #exited: Promise<WorkerExit>;
 
-  constructor(id: number, child: ChildLike, signalGroup: SignalGroup = signalProcessGroup) {
+  /** `id` is undefined for a spare, which gets one with `assign`. */
+  constructor(id: number | undefined, child: ChildLike, signalGroup: SignalGroup = signalProcessGroup, generation = 0) {
     super();
-    this.id = id;
+    this.#id = id;
+    this.generation = generation;
     this.#child = child;
     this.#signalGroup = signalGroup;
     this.#exited = new Promise((resolve) => this.once('exit', resolve));
     child.on('spawn', () => this.#state === 'spawning' && (this.#state = 'loading'));
     child.on('message', (message) => this.#onMessage(message));
-    child.on('exit', (code, signal) => this.#onExit({ code, signal }));
+    child.on('exit', (code, signal) => this.#afterMessages(() => this.#onExit({ code, signal })));
     // A failed spawn (EAGAIN, ENOMEM) emits 'error' and may never emit 'exit'.
     child.on('error', (error) => {
-      trace.worker('worker[%d] process error: %s', id, error.message);
+      trace.worker('worker[%s] process error: %s', this.#id, error.message);
       if (child.pid === undefined) this.#onExit({ code: null, signal: null });
     });
+  }
+
+  /** The id this process holds; undefined for a spare. */
+  get id(): number | undefined {
+    return this.#id;
   }
 
   /** The worker's pid; undefined until the OS gave one (or if spawning failed). */
@@ -99,9 +118,43 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#readyAt;
   }
 
+  /** Epoch ms when the worker (as a spare) reported the app loaded, if it has. */
+  get loadedAt(): number | undefined {
+    return this.#loadedAt;
+  }
+
   /** Tasks the worker reported done so far. */
   get tasks(): number {
     return this.#tasks;
+  }
+
+  /** Epoch ms by which the running task had started, per the last heartbeat; null between tasks. */
+  get busySince(): number | null {
+    return this.#busySince;
+  }
+
+  /** Epoch ms of the last heartbeat (or of the spawn, before any). */
+  get heardAt(): number {
+    return this.#heardAt;
+  }
+
+  /** The error the worker reported before exiting, if it did. */
+  get failure(): FailedMessage | undefined {
+    return this.#failure;
+  }
+
+  /** True when the worker said it is leaving at a recycling limit. */
+  get recycling(): boolean {
+    return this.#recycling;
+  }
+
+  /** Hands an id to a spare (state `spare`): it runs afterFork and starts tasks. */
+  assign(id: number, limits: WorkerLimits): void {
+    if (this.#state !== 'spare') throw new Error(`cannot assign id ${id} to a worker in state ${this.#state}`);
+    this.#id = id;
+    this.#state = 'loading';
+    this.#heardAt = Date.now();
+    this.#send({ supervise: 1, type: 'assign', id, limits });
   }
 
   /** Resolves when the process has exited (never rejects). */
@@ -119,7 +172,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     if (this.#state === 'exited') return;
     const wasStopping = this.#state === 'stopping';
     this.#state = 'stopping';
-    if (graceful && this.#readyAt !== undefined) {
+    if (graceful && this.#readyAt !== undefined && this.#id !== undefined) {
       if (!wasStopping) this.#send({ supervise: 1, type: 'stop', graceful: true });
       return;
     }
@@ -137,7 +190,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   signal(signal: NodeJS.Signals): void {
     const pid = this.#child.pid;
     if (pid === undefined || this.#state === 'exited') return;
-    trace.worker('worker[%d] pid=%d %s', this.id, pid, signal);
+    trace.worker('worker[%s] pid=%d %s', this.#id, pid, signal);
     this.#signalGroup(pid, signal);
   }
 
@@ -154,27 +207,54 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     if (!isProtocolMessage(message)) return;
     const msg = message as ToMaster;
     switch (msg.type) {
+      case 'loaded':
+        this.#loadedAt = Date.now();
+        if (this.#state === 'loading' || this.#state === 'spawning') this.#state = 'spare';
+        this.emit('loaded');
+        break;
       case 'ready':
         this.#readyAt = Date.now();
+        this.#heardAt = this.#readyAt;
         if (this.#state === 'loading' || this.#state === 'spawning') this.#state = 'running';
         this.emit('ready');
         break;
+      case 'recycle':
+        this.#recycling = true;
+        this.emit('recycle', msg.reason);
+        break;
       case 'failed':
+        this.#failure = msg;
         this.emit('failed', msg);
         break;
       case 'progress':
         this.#tasks = msg.tasks;
+        this.#busySince = msg.busySince;
+        this.#heardAt = Date.now();
         break;
       default:
         msg satisfies never;
     }
   }
 
+  /**
+   * Runs `then` once the IPC channel has closed: 'exit' can come before the last messages (a
+   * failure report, a recycle notice) are read, and those must be seen first. Bounded, in case a
+   * grandchild holds the channel open.
+   */
+  #afterMessages(then: () => void): void {
+    if (!this.#child.connected) return then();
+    const timer = setTimeout(then, CHANNEL_DRAIN_MS);
+    this.#child.on('disconnect', () => {
+      clearTimeout(timer);
+      then();
+    });
+  }
+
   #onExit(exit: WorkerExit): void {
     if (this.#state === 'exited') return;
     this.#state = 'exited';
     clearTimeout(this.#killTimer);
-    trace.worker('worker[%d] exit code=%s signal=%s', this.id, exit.code, exit.signal);
+    trace.worker('worker[%s] exit code=%s signal=%s', this.#id, exit.code, exit.signal);
     this.emit('exit', exit);
   }
 }

@@ -73,12 +73,12 @@ export function recordingSignalGroup(): { calls: SignalCall[]; signalGroup: (pgi
 
 /** A spawnWorker handing out fake children and remembering which id got which. */
 export class FakePool {
-  /** Every spawn, in order. */
-  readonly spawned: { id: number; child: FakeChild }[] = [];
+  /** Every spawn, in order (id undefined: a spare). */
+  readonly spawned: { id: number | undefined; child: FakeChild }[] = [];
   readonly calls: SignalCall[] = [];
 
   /** Pass as `spawnWorker`. */
-  readonly spawnWorker = (id: number): FakeChild => {
+  readonly spawnWorker = (id: number | undefined): FakeChild => {
     const child = new FakeChild();
     this.spawned.push({ id, child });
     return child;
@@ -90,7 +90,7 @@ export class FakePool {
   };
 
   /** The latest child spawned for `id`; throws when there is none. */
-  child(id: number): FakeChild {
+  child(id: number | undefined): FakeChild {
     const found = this.spawned.filter((s) => s.id === id).at(-1);
     if (found === undefined) throw new Error(`no child was spawned for id ${id}`);
     return found.child;
@@ -102,7 +102,7 @@ export class FakePool {
   }
 
   /** The ids spawned, in order. */
-  get ids(): number[] {
+  get ids(): Array<number | undefined> {
     return this.spawned.map((s) => s.id);
   }
 

@@ -422,7 +422,6 @@ describe('Supervisor', () => {
 
     it(
       'after stop, no id is reported as waiting for a respawn',
-      { todo: 'supervisor.ts: slots keep handle undefined after their exit, so #info reports "waiting" for every id of a stopped pool' },
       async () => {
         const { pool, sv } = keep(await started({ workers: 2 }));
         const stop = sv.stop();
