@@ -1,0 +1,62 @@
+/**
+ * Master death: SIGKILL of the master to every worker gone, with idle workers (an empty queue
+ * polled every 10 ms) and with busy ones (200 ms tasks). Counts tasks in flight at the kill, how
+ * many finished, how many were cut, tasks started after the master was gone, and orphans: workers
+ * still running 3 s later (killed by the harness afterwards).
+ */
+import { readyPids } from '../lib/events.mjs';
+import { isAlive, signal, waitGone } from '../lib/procs.mjs';
+import { msBetween, round, sleep } from '../lib/stats.mjs';
+import { startSession } from '../lib/session.mjs';
+import { cutTasks, tasksOf } from '../lib/tasks.mjs';
+
+/** How long a worker may outlive its master before it counts as an orphan. */
+const ORPHAN_AFTER_MS = 3000;
+
+/** One scenario: start, (get every worker into a task), kill the master, watch. */
+async function scenario(system, { workers, busy, tmp }) {
+  const opts = busy ? { n: workers, mode: 'busy', taskMs: 200 } : { n: workers, mode: 'idle', idleMs: 10 };
+  const session = startSession(system, opts, tmp);
+  try {
+    const ready = await session.waitReady(workers, 30_000);
+    if (busy) {
+      session.drive(workers);
+      await session.events.waitFor((log) => new Set(log.of('start').map((e) => e.pid)).size >= workers, 10_000, 'every worker in a task');
+      await sleep(70); // tasks now at assorted points of their 200 ms
+    } else {
+      await sleep(300);
+    }
+    const pids = ready.map((e) => e.pid).filter(isAlive);
+    const killedNs = process.hrtime.bigint();
+    signal(session.running.pid, 'SIGKILL');
+    session.stopDriving();
+    const goneNs = await waitGone(pids, ORPHAN_AFTER_MS, 1);
+    const orphans = pids.filter(isAlive).length;
+    session.events.poll();
+    const tasks = tasksOf(session.events);
+    const inFlight = tasks.filter((t) => t.startNs < killedNs && (t.endNs === undefined || t.endNs > killedNs));
+    const result = {
+      workers: pids.length,
+      goneMs: goneNs === undefined ? null : round(msBetween(killedNs, goneNs), 1),
+      orphans,
+      respawnedAfter: readyPids(session.events, killedNs).length,
+    };
+    if (!busy) return result;
+    return {
+      ...result,
+      inFlight: inFlight.length,
+      finished: inFlight.filter((t) => t.endNs !== undefined).length,
+      cut: cutTasks(inFlight).length,
+      startedAfter: tasks.filter((t) => t.startNs > killedNs).length,
+    };
+  } finally {
+    await session.stop();
+  }
+}
+
+/** Both scenarios for `system`. */
+export async function measureMasterDeath(system, { workers = 8, tmp, scenarios = ['idle', 'busy'] }) {
+  const result = {};
+  for (const name of scenarios) result[name] = await scenario(system, { workers, busy: name === 'busy', tmp });
+  return result;
+}

@@ -1,0 +1,148 @@
+/**
+ * The generated part of docs/benchmarks.md: one table per measurement, every figure with its
+ * ratio to the best peer and to the floor of the same run, then the targets.
+ */
+import { bestPeer, cell, num, ok, reason } from './format.mjs';
+import { checkTargets } from './targets.mjs';
+
+/** picolisp-supervisor cannot be installed here; its figure is quoted, not measured. */
+export const PICOLISP_NOTE = 'bounded by --poll, about 0.8 s median at --poll 1, measured elsewhere (cannot be installed here)';
+
+/** A markdown table from a header row and body rows. */
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Systems that ran (not skipped). */
+function ran(results) {
+  return results.systems.filter((s) => !s.skipped);
+}
+
+/** Rows for one measurement: a value row per system that has it, a reason row per system that does not. */
+function rowsFor(results, key, width, valueRow) {
+  return ran(results)
+    .filter((s) => s[key] !== undefined)
+    .map((s) => (ok(s[key]) ? [s.label, ...valueRow(s, s[key])] : [s.label, reason(s[key]), ...Array(width - 1).fill('')]));
+}
+
+/** The list of systems with versions and skip reasons. */
+function systemsTable(results) {
+  const rows = results.systems.map((s) => [s.label, s.version ?? '—', s.skipped ? `skipped: ${s.skipped}` : 'measured']);
+  rows.push(['picolisp-supervisor', '—', `not measured: ${PICOLISP_NOTE}`]);
+  return table(['system', 'version', 'status'], rows);
+}
+
+/** Boot times for each N. */
+function bootTable(results) {
+  const sizes = results.config.bootSizes;
+  const floor = results.floor.nodeColdMs;
+  const best = Object.fromEntries(sizes.map((n) => [n, bestPeer(ran(results), (s) => s.boot?.[n])]));
+  const rows = rowsFor(results, 'boot', sizes.length, (_s, m) => sizes.map((n) => cell(m[n], best[n], floor, 0)));
+  return table(['system', ...sizes.map((n) => `N = ${n}, ms`)], rows);
+}
+
+/** Respawn latency, median and p95, plus the quoted picolisp figure. */
+function respawnTable(results) {
+  const floor = results.floor.nodeColdMs;
+  const bestMed = bestPeer(ran(results), (s) => s.respawn?.medianMs);
+  const bestP95 = bestPeer(ran(results), (s) => s.respawn?.p95Ms);
+  const rows = rowsFor(results, 'respawn', 3, (_s, m) => [cell(m.medianMs, bestMed, floor), cell(m.p95Ms, bestP95, floor), String(m.kills)]);
+  rows.push(['picolisp-supervisor', PICOLISP_NOTE, '', '']);
+  return table(['system', 'median, ms', 'p95, ms', 'kills'], rows);
+}
+
+/** Master death with idle and busy workers. */
+function deathTable(results) {
+  const floor = results.floor.nodeColdMs;
+  const bestIdle = bestPeer(ran(results), (s) => s.death?.idle?.goneMs);
+  const bestBusy = bestPeer(ran(results), (s) => s.death?.busy?.goneMs);
+  const gone = (m, best) => (m === undefined ? '—' : m.goneMs === null ? 'never (orphans)' : cell(m.goneMs, best, floor));
+  const rows = rowsFor(results, 'death', 6, (_s, m) => [
+    gone(m.idle, bestIdle),
+    m.idle ? String(m.idle.orphans) : '—',
+    gone(m.busy, bestBusy),
+    m.busy ? `${m.busy.finished} of ${m.busy.inFlight}` : '—',
+    m.busy ? String(m.busy.cut) : '—',
+    m.busy ? `${m.busy.orphans} (${m.busy.startedAfter} tasks started after)` : '—',
+  ]);
+  return table(['system', 'idle: all gone, ms', 'idle: orphans', 'busy: all gone, ms', 'busy: tasks finished', 'busy: tasks cut', 'busy: orphans'], rows);
+}
+
+/** Idle master CPU and RSS. */
+function costTable(results) {
+  const bestCpu = bestPeer(ran(results), (s) => s.cost?.cpuPct);
+  const bestRss = bestPeer(ran(results), (s) => s.cost?.rssMb);
+  const rssFloor = results.floor.nodeIdleRssMb;
+  const rows = rowsFor(results, 'cost', 3, (_s, m) => [cell(m.cpuPct, bestCpu, undefined, 3), `${m.cpuMs} in ${m.seconds} s`, cell(m.rssMb, bestRss, rssFloor)]);
+  return table(['system', 'master CPU, %', 'CPU time, ms', 'master RSS, MiB'], rows);
+}
+
+/** Task-loop overhead against the bare loop. */
+function overheadTable(results) {
+  const rows = rowsFor(results, 'overhead', 3, (_s, m) => [
+    `${m.tasksPerS.toLocaleString('en')} (${num(m.tasksPerS / m.bareTasksPerS, 3)}× bare)`,
+    m.bareTasksPerS.toLocaleString('en'),
+    `${num(m.overheadPct)} %`,
+  ]);
+  return table(['system', 'empty tasks/s', 'bare loop, calls/s (floor)', 'overhead'], rows);
+}
+
+/** Reload of 8 workers in 100 ms tasks. */
+function reloadTable(results) {
+  const floor = results.floor.nodeColdMs;
+  const bestMove = bestPeer(ran(results), (s) => s.reload?.moveMs);
+  const bestGap = bestPeer(ran(results), (s) => s.reload?.maxGapMs);
+  const rows = rowsFor(results, 'reload', 4, (_s, m) => [cell(m.moveMs, bestMove, floor, 0), cell(m.maxGapMs, bestGap, floor, 2), String(m.cut), String(m.oldStillRunning)]);
+  return table(['system', 'all 8 on new code, ms', 'longest gap of an id, ms', 'tasks cut', 'old workers left'], rows);
+}
+
+/** The targets, met or not. */
+function targetsTable(results) {
+  const rows = checkTargets(results).map((t) => [
+    t.name,
+    t.target,
+    t.value === null ? '—' : `${num(t.value, 2)} ${t.unit}`,
+    t.met === null ? `not measured: ${t.why}` : t.met ? 'met' : '**missed**',
+  ]);
+  return table(['target', 'goal', 'supervise', 'result'], rows);
+}
+
+/** The whole generated section, with `chart` the chart's path relative to the markdown file. */
+export function resultsMarkdown(results, chart) {
+  const f = results.floor;
+  const m = results.machine;
+  return [
+    `Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${results.durationS} s, on ${m.cpus} × ${m.cpu}, Linux ${m.kernel}, Node ${m.node}.`,
+    `Floors measured in the same run: cold \`node -e 0\` **${num(f.nodeColdMs, 1)} ms** (median of ${f.nodeColdSamplesMs.length}), idle node RSS **${num(f.nodeIdleRssMb)} MiB**.`,
+    'Each figure reads `value (×best peer, ×floor)`: the ratio to the best system other than supervise, then to the floor (cold `node -e 0` for times, idle node RSS for memory).',
+    '',
+    '### Systems',
+    systemsTable(results),
+    '',
+    '### Respawn: SIGKILL of one worker to its replacement ready (4 workers)',
+    `![respawn latency per system](${chart})`,
+    '',
+    respawnTable(results),
+    '',
+    '### Boot: spawn of the master to all N workers ready',
+    bootTable(results),
+    '',
+    '### Master death: SIGKILL of the master to every worker gone (8 workers)',
+    'Idle workers poll an empty queue every 10 ms; busy ones are in 200 ms tasks. Orphans are workers still running 3 s after the master died.',
+    '',
+    deathTable(results),
+    '',
+    `### Master cost: the master alone over ${results.config.costSeconds} s idle with 32 workers`,
+    costTable(results),
+    '',
+    '### Task-loop overhead: an empty task, supervised vs. a bare `await` loop in plain Node',
+    overheadTable(results),
+    '',
+    '### Reload: 8 workers in 100 ms tasks moved to new code',
+    reloadTable(results),
+    '',
+    '### Targets',
+    targetsTable(results),
+  ].join('\n');
+}

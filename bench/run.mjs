@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * `make bench`: runs every system on the same worker app, one at a time, measures boot, respawn,
+ * master death, master cost, task-loop overhead and reload, and writes bench/results/latest.json,
+ * the tables in docs/benchmarks.md and the respawn chart docs/benchmarks-chart.svg.
+ *
+ *   node bench/run.mjs [--systems supervise,pm2] [--measures boot,respawn] [--boot 4,32,128]
+ *                      [--kills 20] [--cost-seconds 30] [--out FILE] [--docs DIR|none]
+ *                      [--budget SECONDS] [--smoke]
+ *
+ * --smoke: supervise only, boot of 2 workers, one kill, master death of idle workers: the quick
+ * run `make check` uses to prove the harness works.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH, ROOT } from './lib/paths.mjs';
+import { killTracked } from './lib/procs.mjs';
+import { measureBoot } from './measures/boot.mjs';
+import { measureFloor } from './measures/floor.mjs';
+import { measureMasterCost } from './measures/master-cost.mjs';
+import { measureMasterDeath } from './measures/master-death.mjs';
+import { measureOverhead } from './measures/overhead.mjs';
+import { measureReload } from './measures/reload.mjs';
+import { writeReport } from './report/write.mjs';
+import { SYSTEMS } from './systems/index.mjs';
+import { measureRespawn } from './measures/respawn.mjs';
+
+const ALL_MEASURES = ['boot', 'respawn', 'death', 'overhead', 'reload', 'cost'];
+
+/** The run's settings from argv (the smoke preset first, flags over it). */
+function settings() {
+  const { values } = parseArgs({
+    options: {
+      systems: { type: 'string' },
+      measures: { type: 'string' },
+      boot: { type: 'string' },
+      kills: { type: 'string' },
+      'cost-seconds': { type: 'string' },
+      out: { type: 'string' },
+      docs: { type: 'string' },
+      budget: { type: 'string' },
+      smoke: { type: 'boolean' },
+    },
+  });
+  const smoke = values.smoke ?? false;
+  const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const config = {
+    systems: list(values.systems ?? (smoke ? 'supervise' : SYSTEMS.map((s) => s.id).join(','))),
+    measures: list(values.measures ?? (smoke ? 'boot,respawn,death' : ALL_MEASURES.join(','))),
+    bootSizes: list(values.boot ?? (smoke ? '2' : '4,32,128')).map(Number),
+    kills: Number(values.kills ?? (smoke ? 1 : 20)),
+    respawnWorkers: smoke ? 2 : 4,
+    deathWorkers: smoke ? 2 : 8,
+    deathScenarios: smoke ? ['idle'] : ['idle', 'busy'],
+    costSeconds: Number(values['cost-seconds'] ?? 30),
+    floorRuns: smoke ? 3 : 10,
+    budgetS: Number(values.budget ?? 540),
+  };
+  const unknown = config.systems.filter((id) => !SYSTEMS.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
+  const out = resolve(values.out ?? join(BENCH, 'results', 'latest.json'));
+  const docs = values.docs === 'none' ? undefined : resolve(values.docs ?? join(ROOT, 'docs'));
+  return { config, out, docs };
+}
+
+/** Writes one progress line to stderr with the elapsed time. */
+function progress(t0, text) {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${text}\n`);
+}
+
+/** The measurements to run for `system`, each a thunk returning its result (or a skip). */
+function plan(system, config, tmp) {
+  const steps = {
+    boot: () => measureBoot(system, { sizes: config.bootSizes, tmp }),
+    respawn: () => measureRespawn(system, { workers: config.respawnWorkers, kills: config.kills, tmp }),
+    death: () => measureMasterDeath(system, { workers: config.deathWorkers, scenarios: config.deathScenarios, tmp }),
+    overhead: () => (system.id === 'supervise' ? measureOverhead(system, { tmp }) : undefined),
+    reload: async () => {
+      if (system.reload === undefined) return undefined;
+      if (system.reload.skip) return { skipped: system.reload.skip };
+      const probe = system.reload.probe ? await system.reload.probe(mkdtempSync(join(tmp, 'probe-'))) : { ok: true };
+      return probe.ok ? measureReload(system, { tmp }) : { skipped: probe.why };
+    },
+    cost: () => measureMasterCost(system, { seconds: config.costSeconds, tmp }),
+  };
+  return config.measures.map((name) => [name, steps[name]]);
+}
+
+/** Runs everything and writes the results; returns them. */
+async function main() {
+  const { config, out, docs } = settings();
+  const t0 = performance.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'supervise-bench-'));
+  const results = {
+    schema: 1,
+    startedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release(), node: process.version },
+    config,
+    floor: undefined,
+    systems: [],
+    durationS: undefined,
+  };
+  try {
+    progress(t0, 'floor: node -e 0');
+    results.floor = await measureFloor({ runs: config.floorRuns });
+    for (const system of SYSTEMS.filter((s) => config.systems.includes(s.id))) {
+      const probe = await system.probe().catch((error) => ({ ok: false, why: error.message }));
+      const entry = { id: system.id, label: system.label, version: probe.version ?? null, skipped: probe.ok ? null : probe.why };
+      results.systems.push(entry);
+      if (!probe.ok) {
+        progress(t0, `${system.label}: skipped: ${probe.why}`);
+        continue;
+      }
+      for (const [name, step] of plan(system, config, tmp)) {
+        if ((performance.now() - t0) / 1000 > config.budgetS) {
+          entry[name] = { skipped: `time budget of ${config.budgetS} s spent before this step` };
+          continue;
+        }
+        progress(t0, `${system.label}: ${name}`);
+        try {
+          const value = await step();
+          if (value !== undefined) entry[name] = value;
+        } catch (error) {
+          entry[name] = { error: String(error.message).split('\n').slice(0, 3).join(' ') };
+          progress(t0, `${system.label}: ${name} failed: ${entry[name].error}`);
+        } finally {
+          killTracked();
+        }
+      }
+    }
+  } finally {
+    killTracked();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  results.durationS = Math.round((performance.now() - t0) / 100) / 10;
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  progress(t0, `wrote ${out}`);
+  if (docs !== undefined) {
+    const written = writeReport(results, docs);
+    for (const file of written) progress(t0, `wrote ${file}`);
+  }
+  return results;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killTracked();
+    process.exit(130);
+  });
+}
+
+main().catch((error) => {
+  killTracked();
+  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  process.exit(1);
+});
