@@ -325,19 +325,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#generation = generation;
     for (const spare of this.#spares) if (spare.generation < generation) spare.stop(false, this.#graceMs());
-    let next: WorkerHandle | undefined = this.#spawnCandidate();
-    for (let id = 0; id < this.#target && next !== undefined; id++) {
-      const candidate: WorkerHandle = next;
-      try {
-        await this.#until('reload', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
-      } catch (error) {
-        candidate.stop(false, this.#graceMs());
-        throw this.#state === 'running' ? this.#abandonReload(error, id) : error;
+    // Every new process starts loading now, so later ids are ready by the time their turn comes.
+    const candidates = Array.from({ length: this.#target }, () => this.#spawnCandidate());
+    try {
+      for (const [id, candidate] of candidates.entries()) {
+        if (candidate === undefined || id >= this.#target) continue;
+        try {
+          await this.#until('reload', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
+        } catch (error) {
+          throw this.#state === 'running' ? this.#abandonReload(error, id) : error;
+        }
+        await this.#handOver(this.#slot(id), candidate);
       }
-      next = id + 1 < this.#target ? this.#spawnCandidate() : undefined;
-      await this.#handOver(this.#slot(id), candidate);
+    } finally {
+      for (const candidate of this.#candidates) candidate.stop(false, this.#graceMs());
     }
-    next?.stop(false, this.#graceMs());
     this.#topUpSpares();
     const ms = Math.round(performance.now() - began);
     this.#log.info('reloaded', `reload done: ${this.#target} workers on new code in ${ms} ms`, { workers: this.#target, ms });
@@ -378,7 +380,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     clearTimeout(slot.retryTimer);
     slot.retryTimer = undefined;
-    this.#assign(slot, candidate);
+    this.#assign(slot, candidate, 'handed to new process');
     await this.#until('reload', () => candidate.state === 'running' || this.#abandonedAt(slot, candidate));
   }
 
@@ -535,9 +537,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Hands `slot`'s id to a loaded process holding none. */
-  #assign(slot: Slot, handle: WorkerHandle): void {
+  #assign(slot: Slot, handle: WorkerHandle, how = 'taken over by spare'): void {
     this.#beforeFork(slot.id);
-    this.#log.info('assign', `worker[${slot.id}] taken over by spare pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
+    this.#log.info('assign', `worker[${slot.id}] ${how} pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
     handle.assign(slot.id, workerLimits(this.#options.maxTasks, this.#options.maxRss));
     this.#adopt(slot, handle);
   }

@@ -191,7 +191,9 @@ async function main(): Promise<void> {
     return fail('afterFork', error);
   }
   if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);
-  await send({ supervise: 1, type: 'ready' });
+  // Not awaited: the first task starts in this same tick, before the master can act on `ready`
+  // (a reload stops the next old worker on it, and must find this one already working).
+  void send({ supervise: 1, type: 'ready' });
   await runTasks(app, ctx);
   if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
   process.exit(0);
