@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isSuperviseError } from './errors.cjs';
+import { ErrorCode, isSuperviseError } from './errors.cjs';
 import { explainUsageError } from './usage-error.js';
 import { Supervisor } from './supervisor.js';
 
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
   try {
     await supervisor.start();
   } catch (error) {
+    // A signal stopped the start: its handler ends the process (0) once every worker is gone.
+    if (isSuperviseError(error) && error.code === ErrorCode.STOPPED) return;
     if (isSuperviseError(error)) die(error.message, EXIT_APP);
     throw error;
   }

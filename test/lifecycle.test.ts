@@ -47,7 +47,11 @@ describe('rolling reload (HUP)', () => {
     const doubles: string[] = [];
     const sampler = (async () => {
       while (sampling) {
-        for (const [id, pids] of liveWorkersOf(cli.pid)) if (pids.length > 1) doubles.push(`id ${id}: ${pids.join(',')}`);
+        // A scan of /proc is not atomic: an old worker seen alive early in it may have exited before
+        // its successor was seen. A double counts only if every pid is still alive after the scan.
+        for (const [id, pids] of liveWorkersOf(cli.pid)) {
+          if (pids.length > 1 && pids.every((pid) => isAlive(pid))) doubles.push(`id ${id}: ${pids.join(',')}`);
+        }
         samples++;
         await sleep(1);
       }

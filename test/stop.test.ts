@@ -86,3 +86,13 @@ describe('stopping the pool', () => {
     clearTimeout(timer);
   });
 });
+
+describe('a stop that comes during start', () => {
+  it('TERM before the workers are ready still exits 0 and leaves nothing', async () => {
+    const cli = startCli(['--app', fixture('app.cjs'), '--workers', '3']);
+    await cli.waitForLog(/worker\[2\] spawned/);
+    cli.child.kill('SIGTERM');
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+    assert.ok(cli.allWorkerPids().every((pid) => !isAlive(pid)));
+  });
+});
