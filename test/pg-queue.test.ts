@@ -4,7 +4,8 @@
  * whole (master and workers SIGKILLed), SIGKILL host-c's master alone, and SIGKILL host-a's workers
  * (job workers and the checker) mid-job. Every job must still end done exactly once with a sound
  * result, each lease of a dead worker recovered by a worker 0, and host-c's workers must finish
- * the jobs they held when their master died.
+ * the jobs they held when their master died. A last host then shows a quick stop (TERM) handing
+ * its jobs in hand straight back to the queue.
  *
  * PostgreSQL comes from Debian's packages through examples/postgres-queue/scripts/pg-up.sh (which
  * installs it with apt-get if missing); the test skips only when that is impossible here.
@@ -299,5 +300,26 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
       repairs.some((r) => r.kind === 'bad-checksum' && r.job_id === tampered.job_id),
       `the tampered result of job ${tampered.job_id} was repaired`,
     );
+  });
+
+  it('on a quick stop (TERM) hands the jobs in hand straight back to the queue', { timeout: 60_000 }, async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    await run(process.execPath, [join(SCRIPTS, 'load-jobs.mjs'), '4'], { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 30_000 });
+    const host = startHost('host-d', 10_000);
+    await host.waitForLog(/master ready/, 20_000);
+    await waitFor(async () => (await heldBy('host-d')).length === 2, 10_000, "host-d's two job workers to hold a job each");
+    const held = await heldBy('host-d');
+    process.kill(host.pid, 'SIGTERM');
+    assert.deepEqual(await exitedWithin(host, 15_000), { code: 0, signal: null }, 'host-d stopped');
+    const jobs = await query<{ id: string; state: string; claimed_by_pid: number | null }>(
+      `SELECT id, state, claimed_by_pid FROM jobs WHERE id = ANY($1::bigint[])`,
+      [held.map((h) => h.job)],
+    );
+    assert.deepEqual(
+      jobs.map((j) => [j.state, j.claimed_by_pid]),
+      held.map(() => ['queued', null]),
+      'back in the queue at once, not left to a lease',
+    );
+    for (const { job } of held) assert.match(host.stdout(), new RegExp(`job ${job} handed back: stopping`));
   });
 });
