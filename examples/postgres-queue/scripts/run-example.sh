@@ -50,7 +50,10 @@ done
 if [[ "$CHAOS" == 1 ]]; then
   # Once a quarter of the jobs are done, SIGKILL a host-b worker that holds a job: its lease runs
   # out, worker 0 (of whichever host holds the checker lock) re-queues the job, someone redoes it.
-  until [[ $(sql "SELECT count(*) >= $JOBS / 4 FROM jobs WHERE state = 'done'") == t ]]; do sleep 0.1; done
+  for _ in $(seq 1 600); do
+    [[ $(sql "SELECT count(*) >= $JOBS / 4 FROM jobs WHERE state = 'done'") == t ]] && break
+    sleep 0.1
+  done
   victim=$(sql "SELECT claimed_by_pid || ' ' || id FROM jobs WHERE state = 'claimed' AND claimed_by_host = 'host-b' AND claimed_by_worker > 0 LIMIT 1")
   if [[ -n "$victim" ]]; then
     echo "run-example: SIGKILL host-b worker pid=${victim% *} in the middle of job ${victim#* }" >&2
