@@ -19,7 +19,7 @@ import { BENCH, ROOT } from './lib/paths.mjs';
 import { killTracked } from './lib/procs.mjs';
 import { measureBoot } from './measures/boot.mjs';
 import { measureFloor } from './measures/floor.mjs';
-import { measureMasterCost } from './measures/master-cost.mjs';
+import { masterCostOf, measureMasterCost } from './measures/master-cost.mjs';
 import { measureMasterDeath } from './measures/master-death.mjs';
 import { measureOverhead } from './measures/overhead.mjs';
 import { measureReload } from './measures/reload.mjs';
@@ -70,11 +70,23 @@ function progress(t0, text) {
   process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${text}\n`);
 }
 
-/** The measurements to run for `system`, each a thunk returning its result (or a skip). */
-function plan(system, config, tmp) {
+/** Workers of the master-cost measurement (the issue's 32). */
+const COST_WORKERS = 32;
+
+/**
+ * The measurements to run for `system`, each a thunk returning its result (or a skip);
+ * `record(name, value)` stores a result a step measured on the side.
+ */
+function plan(system, config, tmp, record) {
+  // The master cost is measured on the 32-worker boot when both run: one boot fewer per system.
+  const costInBoot = config.measures.includes('boot') && config.measures.includes('cost') && config.bootSizes.includes(COST_WORKERS);
+  const cost = (session) => masterCostOf(session, { workers: COST_WORKERS, seconds: config.costSeconds }).then(
+    (value) => record('cost', value),
+    (error) => record('cost', { error: String(error.message).split('\n')[0] }),
+  );
   const steps = {
-    boot: () => measureBoot(system, { sizes: config.bootSizes, tmp }),
-    respawn: () => measureRespawn(system, { workers: config.respawnWorkers, kills: config.kills, tmp }),
+    boot: () => measureBoot(system, { sizes: config.bootSizes, tmp, whileUp: costInBoot ? { [COST_WORKERS]: cost } : {} }),
+    respawn: () => measureRespawn(system, { workers: config.respawnWorkers, kills: config.kills, settleMs: system.id.includes('spares') ? 300 : 150, tmp }),
     death: () => measureMasterDeath(system, { workers: config.deathWorkers, scenarios: config.deathScenarios, tmp }),
     overhead: () => (system.id === 'supervise' ? measureOverhead(system, { tmp }) : undefined),
     reload: async () => {
@@ -83,9 +95,9 @@ function plan(system, config, tmp) {
       const probe = system.reload.probe ? await system.reload.probe(mkdtempSync(join(tmp, 'probe-'))) : { ok: true };
       return probe.ok ? measureReload(system, { tmp }) : { skipped: probe.why };
     },
-    cost: () => measureMasterCost(system, { seconds: config.costSeconds, tmp }),
+    cost: () => measureMasterCost(system, { workers: COST_WORKERS, seconds: config.costSeconds, tmp }),
   };
-  return config.measures.map((name) => [name, steps[name]]);
+  return config.measures.filter((name) => !(costInBoot && name === 'cost')).map((name) => [name, steps[name]]);
 }
 
 /** Runs everything and writes the results; returns them. */
@@ -113,7 +125,8 @@ async function main() {
         progress(t0, `${system.label}: skipped: ${probe.why}`);
         continue;
       }
-      for (const [name, step] of plan(system, config, tmp)) {
+      const record = (name, value) => (entry[name] = value);
+      for (const [name, step] of plan(system, config, tmp, record)) {
         if ((performance.now() - t0) / 1000 > config.budgetS) {
           entry[name] = { skipped: `time budget of ${config.budgetS} s spent before this step` };
           continue;

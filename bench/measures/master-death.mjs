@@ -29,16 +29,18 @@ async function scenario(system, { workers, busy, tmp }) {
     const pids = ready.map((e) => e.pid).filter(isAlive);
     const killedNs = process.hrtime.bigint();
     signal(session.running.pid, 'SIGKILL');
+    const sentNs = process.hrtime.bigint(); // the master is certainly doomed from here on
     session.stopDriving();
     const goneNs = await waitGone(pids, ORPHAN_AFTER_MS, 1);
-    const orphans = pids.filter(isAlive).length;
+    const orphans = pids.filter(isAlive);
+    for (const pid of orphans) signal(pid, 'SIGKILL'); // counted; nothing more to learn from them
     session.events.poll();
     const tasks = tasksOf(session.events);
     const inFlight = tasks.filter((t) => t.startNs < killedNs && (t.endNs === undefined || t.endNs > killedNs));
     const result = {
       workers: pids.length,
       goneMs: goneNs === undefined ? null : round(msBetween(killedNs, goneNs), 1),
-      orphans,
+      orphans: orphans.length,
       respawnedAfter: readyPids(session.events, killedNs).length,
     };
     if (!busy) return result;
@@ -47,7 +49,10 @@ async function scenario(system, { workers, busy, tmp }) {
       inFlight: inFlight.length,
       finished: inFlight.filter((t) => t.endNs !== undefined).length,
       cut: cutTasks(inFlight).length,
-      startedAfter: tasks.filter((t) => t.startNs > killedNs).length,
+      startedAfter: tasks.filter((t) => t.startNs > sentNs).length,
+      // How long after the kill those tasks started: a start within a ms or two is a worker that
+      // could not have heard of the death yet; later ones are a worker carrying on regardless.
+      startedAfterMs: tasks.filter((t) => t.startNs > sentNs).slice(0, 10).map((t) => round(msBetween(sentNs, t.startNs), 2)),
     };
   } finally {
     await session.stop();

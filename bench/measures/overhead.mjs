@@ -36,7 +36,7 @@ async function supervisedRate(system, seconds, tmp) {
 }
 
 /** Measures the overhead of `system`'s task loop; returns both rates and the overhead in %. */
-export async function measureOverhead(system, { seconds = 2, rounds = 2, tmp }) {
+export async function measureOverhead(system, { seconds = 1.5, rounds = 2, tmp }) {
   let bare = 0;
   let supervised = 0;
   for (let i = 0; i < rounds; i++) {

@@ -1,6 +1,7 @@
 /**
  * Respawn: SIGKILL of one worker (sent by the harness) to its replacement announcing ready, over
- * `kills` kills, oldest worker first, with a pause between kills so each starts from a settled pool.
+ * `kills` kills, oldest worker first, with a pause between kills so each starts from a settled pool
+ * (long enough, with spares, for the spare used by the last kill to be replaced and warm).
  */
 import { readyPids } from '../lib/events.mjs';
 import { signal } from '../lib/procs.mjs';
@@ -8,7 +9,7 @@ import { median, msBetween, quantile, round, sleep } from '../lib/stats.mjs';
 import { startSession } from '../lib/session.mjs';
 
 /** Measures respawn latency of `system` with `workers` workers; returns samples, median and p95 in ms. */
-export async function measureRespawn(system, { workers = 4, kills, settleMs = 300, tmp }) {
+export async function measureRespawn(system, { workers = 4, kills, settleMs, tmp }) {
   const session = startSession(system, { n: workers, mode: 'idle', idleMs: 100 }, tmp);
   try {
     const live = [...(await session.waitReady(workers, 30_000))];

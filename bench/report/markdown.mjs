@@ -8,8 +8,9 @@ import { checkTargets } from './targets.mjs';
 /** picolisp-supervisor cannot be installed here; its figure is quoted, not measured. */
 export const PICOLISP_NOTE = 'bounded by --poll, about 0.8 s median at --poll 1, measured elsewhere (cannot be installed here)';
 
-/** A markdown table from a header row and body rows. */
+/** A markdown table from a header row and body rows (a note instead when there is no row). */
 function table(header, rows) {
+  if (rows.length === 0) return '_Not measured in this run._';
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -52,21 +53,32 @@ function respawnTable(results) {
   return table(['system', 'median, ms', 'p95, ms', 'kills'], rows);
 }
 
+/** "0", or "2 (at +0.4, +1.1 ms)": tasks begun after the master was killed, and when. */
+function startedAfter(busy) {
+  if (busy.startedAfter === 0 || !busy.startedAfterMs) return String(busy.startedAfter);
+  const when = busy.startedAfterMs.slice(0, 3).map((ms) => `+${num(ms, 1)}`);
+  return `${busy.startedAfter} (at ${when.join(', ')}${busy.startedAfter > 3 ? ', …' : ''} ms)`;
+}
+
 /** Master death with idle and busy workers. */
 function deathTable(results) {
   const floor = results.floor.nodeColdMs;
   const bestIdle = bestPeer(ran(results), (s) => s.death?.idle?.goneMs);
   const bestBusy = bestPeer(ran(results), (s) => s.death?.busy?.goneMs);
   const gone = (m, best) => (m === undefined ? '—' : m.goneMs === null ? 'never (orphans)' : cell(m.goneMs, best, floor));
-  const rows = rowsFor(results, 'death', 6, (_s, m) => [
+  const rows = rowsFor(results, 'death', 7, (_s, m) => [
     gone(m.idle, bestIdle),
     m.idle ? String(m.idle.orphans) : '—',
     gone(m.busy, bestBusy),
     m.busy ? `${m.busy.finished} of ${m.busy.inFlight}` : '—',
     m.busy ? String(m.busy.cut) : '—',
-    m.busy ? `${m.busy.orphans} (${m.busy.startedAfter} tasks started after)` : '—',
+    m.busy ? String(m.busy.orphans) : '—',
+    m.busy ? startedAfter(m.busy) : '—',
   ]);
-  return table(['system', 'idle: all gone, ms', 'idle: orphans', 'busy: all gone, ms', 'busy: tasks finished', 'busy: tasks cut', 'busy: orphans'], rows);
+  return table(
+    ['system', 'idle: all gone, ms', 'idle: orphans', 'busy: all gone, ms', 'busy: tasks finished', 'busy: tasks cut', 'busy: orphans', 'busy: tasks started after the kill'],
+    rows,
+  );
 }
 
 /** Idle master CPU and RSS. */
@@ -120,7 +132,7 @@ export function resultsMarkdown(results, chart) {
     '### Systems',
     systemsTable(results),
     '',
-    '### Respawn: SIGKILL of one worker to its replacement ready (4 workers)',
+    `### Respawn: SIGKILL of one worker to its replacement ready (${results.config.respawnWorkers} workers)`,
     `![respawn latency per system](${chart})`,
     '',
     respawnTable(results),
@@ -128,7 +140,7 @@ export function resultsMarkdown(results, chart) {
     '### Boot: spawn of the master to all N workers ready',
     bootTable(results),
     '',
-    '### Master death: SIGKILL of the master to every worker gone (8 workers)',
+    `### Master death: SIGKILL of the master to every worker gone (${results.config.deathWorkers} workers)`,
     'Idle workers poll an empty queue every 10 ms; busy ones are in 200 ms tasks. Orphans are workers still running 3 s after the master died.',
     '',
     deathTable(results),
