@@ -56,7 +56,7 @@ function settings() {
     deathScenarios: smoke ? ['idle'] : ['idle', 'busy'],
     costSeconds: Number(values['cost-seconds'] ?? 30),
     floorRuns: smoke ? 3 : 10,
-    budgetS: Number(values.budget ?? 540),
+    budgetS: Number(values.budget ?? 500),
   };
   const unknown = config.systems.filter((id) => !SYSTEMS.some((s) => s.id === id));
   if (unknown.length > 0) throw new Error(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);

@@ -56,7 +56,7 @@ describe('benchmark harness smoke', () => {
     assert.ok(sane(sv.respawn.medianMs, 10_000), `respawn: ${JSON.stringify(sv.respawn)}`);
     assert.equal(sv.respawn.medianMs, sv.respawn.samplesMs[0]);
     const idle = sv.death?.idle;
-    assert.equal(idle?.workers, 2, `death: ${JSON.stringify(sv.death)}`);
+    assert.equal(idle?.processes, 2, `death: ${JSON.stringify(sv.death)}`);
     assert.ok(Number.isInteger(idle.orphans) && idle.orphans >= 0 && idle.orphans <= 2);
     assert.ok(idle.goneMs === null ? idle.orphans > 0 : idle.goneMs >= 0 && idle.goneMs < 3000, `death: ${JSON.stringify(idle)}`);
 

@@ -1,11 +1,11 @@
 /**
- * Master death: SIGKILL of the master to every worker gone, with idle workers (an empty queue
+ * Master death: SIGKILL of the master to every process it led gone (workers, and spares if any), with idle workers (an empty queue
  * polled every 10 ms) and with busy ones (200 ms tasks). Counts tasks in flight at the kill, how
  * many finished, how many were cut, tasks started after the master was gone, and orphans: workers
  * still running 3 s later (killed by the harness afterwards).
  */
 import { readyPids } from '../lib/events.mjs';
-import { isAlive, signal, waitGone } from '../lib/procs.mjs';
+import { descendants, isAlive, signal, track, waitGone } from '../lib/procs.mjs';
 import { msBetween, round, sleep } from '../lib/stats.mjs';
 import { startSession } from '../lib/session.mjs';
 import { cutTasks, tasksOf } from '../lib/tasks.mjs';
@@ -26,7 +26,9 @@ async function scenario(system, { workers, busy, tmp }) {
     } else {
       await sleep(300);
     }
-    const pids = ready.map((e) => e.pid).filter(isAlive);
+    // Every process the master leads counts, not only the workers: a spare must not outlive it either.
+    const pids = [...new Set([...ready.map((e) => e.pid), ...descendants(session.running.pid)])].filter(isAlive);
+    for (const pid of pids) track(pid);
     const killedNs = process.hrtime.bigint();
     signal(session.running.pid, 'SIGKILL');
     const sentNs = process.hrtime.bigint(); // the master is certainly doomed from here on
@@ -38,7 +40,7 @@ async function scenario(system, { workers, busy, tmp }) {
     const tasks = tasksOf(session.events);
     const inFlight = tasks.filter((t) => t.startNs < killedNs && (t.endNs === undefined || t.endNs > killedNs));
     const result = {
-      workers: pids.length,
+      processes: pids.length,
       goneMs: goneNs === undefined ? null : round(msBetween(killedNs, goneNs), 1),
       orphans: orphans.length,
       respawnedAfter: readyPids(session.events, killedNs).length,
