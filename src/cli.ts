@@ -7,6 +7,9 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runClient } from './cli-client.js';
+import { defaultControlPath } from './control-client.js';
+import { isControlServed } from './control-server.js';
 import { ErrorCode, isSuperviseError } from './errors.cjs';
 import { explainUsageError } from './usage-error.js';
 import { Supervisor } from './supervisor.js';
@@ -38,13 +41,21 @@ const OPTIONS = {
   'node-arg': { type: 'string', array: true, requiresArg: true, describe: 'flag for the workers\' node, repeatable: --node-arg=--import=tsx' },
   quiet: { type: 'boolean', describe: 'print no lifecycle lines' },
   'log-format': { type: 'string', requiresArg: true, describe: 'lifecycle lines as "human" or "json"', defaultDescription: 'human' },
+  control: { type: 'string', requiresArg: true, describe: 'serve `supervise status`/`ctl` on this Unix socket (owner only)', defaultDescription: 'beside --pid-file, else $XDG_RUNTIME_DIR/supervise.sock' },
+  'log-dir': { type: 'string', requiresArg: true, describe: 'each worker writes to <dir>/worker-<id>.log, the master to master.log' },
+  'log-max-bytes': { requiresArg: true, describe: 'rotate a log file past this size; 0: never <bytes>', defaultDescription: '52428800 (50 MiB)' },
+  'log-backups': { requiresArg: true, describe: 'rotated files kept per log (.1 … .N) <n ≥ 1>', defaultDescription: '10' },
+  user: { type: 'string', requiresArg: true, describe: 'run the workers as this user (the master must run as root)' },
+  group: { type: 'string', requiresArg: true, describe: 'run the workers with this group', defaultDescription: "the user's" },
 } as const;
 
 /** Parses argv; on a usage error prints one line (with a did-you-mean for a misspelt flag) and exits 2. */
 async function parseArgs(argv: string[]) {
   return yargs(argv)
     .scriptName('supervise')
-    .usage('$0 --app <file> [--workers N] [--poll S] [--preload]\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.')
+    .usage(
+      '$0 --app <file> [--workers N] [--poll S] [--preload]\n$0 status [--json] | ctl reload|scale N|pause|resume|stop [--graceful]|reopen-logs\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.',
+    )
     .options(OPTIONS)
     .env('SUPERVISE')
     .strict()
@@ -53,7 +64,7 @@ async function parseArgs(argv: string[]) {
     .alias('version', 'v')
     .example('$0 --app app.js --workers 4 --poll 1', 'four workers, missing ids refilled within a second')
     .epilogue(
-      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
+      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer, WINCH pause (resume: supervise ctl resume), USR2 reopen log files.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
     )
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
@@ -63,10 +74,25 @@ async function parseArgs(argv: string[]) {
     .parseAsync();
 }
 
+/**
+ * The control socket to serve: the one asked for, else the default, unless another master already
+ * serves the default (two pools on one machine): then this one serves none, and says so.
+ */
+async function controlPath(asked: string | undefined, pidFile: string | undefined): Promise<string | undefined> {
+  if (asked !== undefined) return asked;
+  const path = defaultControlPath(pidFile);
+  if (!(await isControlServed(path))) return path;
+  process.stderr.write(`supervise: control socket ${path} is in use by another master; this one serves none (give --control or --pid-file)\n`);
+  return undefined;
+}
+
 async function main(): Promise<void> {
   // A supervise started from inside a worker must not read its parent's worker id as an option.
   delete process.env['SUPERVISE_WORKER_ID'];
-  const args = await parseArgs(hideBin(process.argv));
+  const argv = hideBin(process.argv);
+  if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
+  const args = await parseArgs(argv);
+  const control = await controlPath(args.control, args['pid-file']);
   let supervisor: Supervisor;
   try {
     supervisor = new Supervisor({
@@ -83,6 +109,12 @@ async function main(): Promise<void> {
       quiet: args.quiet ?? false,
       logFormat: args['log-format'] as 'human',
       nodeArgs: args['node-arg'] ?? [],
+      control: control as string,
+      logDir: args['log-dir'] as string,
+      logMaxBytes: args['log-max-bytes'] as number,
+      logBackups: args['log-backups'] as number,
+      user: args.user as string,
+      group: args.group as string,
       handleSignals: true,
     });
   } catch (error) {
@@ -90,6 +122,8 @@ async function main(): Promise<void> {
     throw error;
   }
   process.title = 'supervise: master';
+  // A stop asked for over the control socket ends the process too, once its answer is written.
+  supervisor.on('stop', () => setTimeout(() => process.exit(0), 100).unref());
   try {
     await supervisor.start();
   } catch (error) {

@@ -23,6 +23,10 @@ export const ErrorCode = {
   STATE: 'E_STATE',
   /** The operation was abandoned because the supervisor was stopped meanwhile. */
   STOPPED: 'E_STOPPED',
+  /** The control socket cannot be served (held by a live master, path too long) or reached (no master). */
+  CONTROL: 'E_CONTROL',
+  /** The --log-dir cannot be created or written. */
+  LOG: 'E_LOG',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -48,6 +48,25 @@ export interface SupervisorOptions {
    * the process with code 0. Default false: the library touches no signal unless asked.
    */
   readonly handleSignals?: boolean;
+  /**
+   * Serve the control socket (`supervise status`, `supervise ctl …`) at this path: a Unix domain
+   * socket only its owner may use, removed at stop. Default: none (the CLI always serves one).
+   */
+  readonly control?: string;
+  /**
+   * Send each worker's stdout/stderr to `<logDir>/worker-<id>.log` (spares: `spare.log`) and the
+   * master's lines to `master.log`, straight to the files, so output survives the master. Default:
+   * inherited stdio.
+   */
+  readonly logDir?: string;
+  /** With `logDir`: rotate a file once it passes this many bytes (checked every second); 0 never rotates. Default 50 MiB. */
+  readonly logMaxBytes?: number;
+  /** With `logDir`: rotated files kept per log (`worker-0.log.1` … `.N`), at least 1. Default 10. */
+  readonly logBackups?: number;
+  /** Run the workers as this user (name or uid); the master must run as root. Default: the master's user. */
+  readonly user?: string | number;
+  /** Run the workers with this group (name or gid); default: the `user`'s primary group. */
+  readonly group?: string | number;
 }
 
 /** Options with every default applied and every value checked; `app` is absolute. */
@@ -69,10 +88,16 @@ export interface ResolvedOptions {
   readonly logFormat: LogFormat;
   readonly logStream: NodeJS.WritableStream;
   readonly handleSignals: boolean;
+  readonly control: string | undefined;
+  readonly logDir: string | undefined;
+  readonly logMaxBytes: number;
+  readonly logBackups: number;
+  readonly user: string | number | undefined;
+  readonly group: string | number | undefined;
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
-export const DEFAULTS = { workers: 1, poll: 30, grace: 5, spares: 0 } as const;
+export const DEFAULTS = { workers: 1, poll: 30, grace: 5, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
 
 /** Quotes a user's value for an error message, whatever its type. */
 function quote(value: unknown): string {
@@ -121,6 +146,15 @@ function pathOption(name: string, value: unknown, cwd: string): string | undefin
   return resolve(cwd, value);
 }
 
+/** Checks a user or group option: a name or a numeric id. */
+function accountOption(name: string, value: unknown): string | number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  if (typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_.-]*\$?$/.test(value)) return value;
+  invalid(name, value, `a ${name} name or numeric id`);
+}
+
 /** Checks a boolean option. */
 function booleanOption(name: string, value: unknown): boolean {
   if (value === undefined) return false;
@@ -163,5 +197,11 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     logFormat,
     logStream: input.logStream ?? process.stderr,
     handleSignals: booleanOption('handle-signals', input.handleSignals),
+    control: pathOption('control', input.control, cwd),
+    logDir: pathOption('log-dir', input.logDir, cwd),
+    logMaxBytes: integerOption('log-max-bytes', input.logMaxBytes, DEFAULTS.logMaxBytes, 0),
+    logBackups: integerOption('log-backups', input.logBackups, DEFAULTS.logBackups, 1),
+    user: accountOption('user', input.user),
+    group: accountOption('group', input.group),
   };
 }

@@ -2,6 +2,7 @@
  * The IPC messages between master and worker. Each carries the `supervise` marker so that messages
  * an app sends on its own channel are never mistaken for ours.
  */
+import type { HistogramSnapshot } from './histogram.cjs';
 
 /** Marker key present (with value 1) on every message of this protocol. */
 export const MARKER = 'supervise';
@@ -11,6 +12,25 @@ export interface StopMessage {
   readonly supervise: 1;
   readonly type: 'stop';
   readonly graceful: boolean;
+}
+
+/** Master → worker: hold after the current task (pause) or go on (resume). */
+export interface HoldMessage {
+  readonly supervise: 1;
+  readonly type: 'pause' | 'resume';
+}
+
+/** Master → worker: reply with a ProgressMessage now (for status and metrics). */
+export interface ReportMessage {
+  readonly supervise: 1;
+  readonly type: 'report';
+}
+
+/** Master → worker: send stdout/stderr to a freshly opened `path` (the old file was rotated or moved). */
+export interface ReopenLogsMessage {
+  readonly supervise: 1;
+  readonly type: 'reopen-logs';
+  readonly path: string;
 }
 
 /** Limits a worker applies to itself once it holds an id (recycling). */
@@ -27,6 +47,10 @@ export interface AssignMessage {
   readonly type: 'assign';
   readonly id: number;
   readonly limits: WorkerLimits;
+  /** The pool is paused: hold before the first task. */
+  readonly paused: boolean;
+  /** With --log-dir: the id's own log file, to write to from now on. */
+  readonly logFile?: string;
 }
 
 /** Worker → master: (a spare) the app is loaded; waiting for an id. */
@@ -70,10 +94,14 @@ export interface ProgressMessage {
   readonly tasks: number;
   /** Epoch ms by which the running task had started (at most one heartbeat late), or null between tasks. */
   readonly busySince: number | null;
+  /** True while the worker holds between tasks because the pool is paused. */
+  readonly paused?: boolean;
+  /** Durations of every task this process has finished. */
+  readonly durations?: HistogramSnapshot;
 }
 
 /** Everything the master may send. */
-export type ToWorker = StopMessage | AssignMessage;
+export type ToWorker = StopMessage | AssignMessage | HoldMessage | ReportMessage | ReopenLogsMessage;
 /** Everything a worker may send. */
 export type ToMaster = LoadedMessage | ReadyMessage | FailedMessage | ProgressMessage | RecycleMessage;
 
@@ -83,6 +111,10 @@ export interface RuntimeConfig {
   readonly heartbeatMs?: number;
   /** Limits for a worker spawned with its id; spares get theirs with the assignment. */
   readonly limits?: WorkerLimits;
+  /** Start held: the pool is paused, so no task until a resume message. */
+  readonly paused?: boolean;
+  /** With --log-dir: the file stdout/stderr already go to (reopened on rotation). */
+  readonly logFile?: string;
 }
 
 /** True when `value` is a message of this protocol (of either direction). */

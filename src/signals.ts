@@ -6,12 +6,18 @@ import type { Supervisor } from './supervisor.js';
 import { trace } from './log.js';
 
 /** The signals the master acts on. USR1 is left to Node's inspector. */
-export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const;
+export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2'] as const;
+
+/** True when the master has a terminal, whose resizing sends WINCH: then WINCH means nothing (as in Unicorn). */
+function hasTerminal(): boolean {
+  return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;
+}
 
 /**
  * Installs handlers on this process for MASTER_SIGNALS: TERM/INT quick stop (again: kill now),
- * QUIT graceful stop, HUP rolling reload, TTIN one worker more, TTOU one fewer. Once a stop they started completes,
- * the process exits 0: with handlers installed, nothing else would end it. Returns the remover.
+ * QUIT graceful stop, HUP rolling reload, TTIN one worker more, TTOU one fewer, WINCH pause
+ * (ignored while the master has a terminal), USR2 reopen log files. Once a stop they started
+ * completes, the process exits 0: with handlers installed, nothing else would end it. Returns the remover.
  */
 export function installSignalHandlers(supervisor: Supervisor): () => void {
   const stopThenExit = (graceful: boolean): void => {
@@ -29,6 +35,11 @@ export function installSignalHandlers(supervisor: Supervisor): () => void {
     SIGHUP: () => void supervisor.reload().catch(ignoreStopped),
     SIGTTIN: () => void supervisor.scale(supervisor.size + 1).catch(ignoreStopped),
     SIGTTOU: () => void (supervisor.size > 0 && supervisor.scale(supervisor.size - 1).catch(ignoreStopped)),
+    SIGWINCH: () => {
+      if (hasTerminal()) return void trace.signals('WINCH ignored: the master has a terminal (resizing it sends WINCH)');
+      void supervisor.pause().catch(ignoreStopped);
+    },
+    SIGUSR2: () => supervisor.reopenLogs(),
   };
   const listeners = MASTER_SIGNALS.map((signal) => {
     const listener = (): void => {

@@ -4,16 +4,23 @@
  * signals.ts); the CLI and embedders drive this class through its methods.
  */
 import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { onExit } from 'signal-exit';
+import { resolveAccount, type Account } from './account.js';
 import { loadApp, type App } from './app-loader.cjs';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
+import { serveControl, type ControlServer } from './control-server.js';
 import { hangReason, heartbeatInterval, workerLimits } from './hang-watch.js';
+import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from './histogram.cjs';
+import { LogFiles, workerLogName } from './log-files.js';
 import { Logger, trace } from './log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from './options.js';
 import { acquirePidFile, releasePidFile } from './pid-file.js';
+import type { LastExit, PoolStatus, WorkerStatus } from './pool-status.js';
+import { CpuMeter, readProcessStats } from './process-stats.js';
 import type { FailedMessage, FailurePhase, RuntimeConfig } from './protocol.cjs';
 import { installSignalHandlers } from './signals.js';
 import { WorkerHandle, signalProcessGroup, type ChildLike, type SignalGroup, type WorkerExit, type WorkerState } from './worker-handle.js';
@@ -76,8 +83,16 @@ export interface StopOptions {
   readonly graceful?: boolean;
 }
 
+/** Where a worker's output goes and whom it runs as, beyond the options. */
+export interface SpawnPlacement {
+  /** With --log-dir: an open fd of the worker's log file, for its stdout and stderr. */
+  readonly outputFd?: number | undefined;
+  /** With --user/--group: the account the worker runs as. */
+  readonly account?: Account | undefined;
+}
+
 /** Starts the process for one id, or (id undefined) a spare that loads the app and waits for one. */
-export type SpawnWorker = (id: number | undefined, options: ResolvedOptions, config: RuntimeConfig) => ChildLike;
+export type SpawnWorker = (id: number | undefined, options: ResolvedOptions, config: RuntimeConfig, placement?: SpawnPlacement) => ChildLike;
 
 /** Seams for unit tests; not part of the public contract. @internal */
 export interface SupervisorInternals {
@@ -88,16 +103,20 @@ export interface SupervisorInternals {
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
 
 /** Spawns a real worker: a fresh node running the worker entry, leader of its own process group. */
-export const spawnWorkerProcess: SpawnWorker = (id, options, config) => {
+export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement = {}) => {
+  const { outputFd, account } = placement;
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SUPERVISE_WORKER_ID: id === undefined ? '' : String(id) };
+  if (account?.name !== undefined) Object.assign(env, { USER: account.name, LOGNAME: account.name, HOME: account.home });
+  const output = outputFd ?? 'inherit';
   return spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, options.app, JSON.stringify(config)], {
     cwd: options.cwd,
     env,
-    // stdin is nobody's; stdout/stderr are inherited so a worker's output survives the master.
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // stdin is nobody's; stdout/stderr are inherited (or a log file) so a worker's output survives the master.
+    stdio: ['ignore', output, output, 'ipc'],
     // Its own process group: terminal signals reach only the master, which stops workers in order,
     // and a stop can signal the worker's own children with it.
     detached: true,
+    ...(account !== undefined && { uid: account.uid, gid: account.gid }),
   });
 };
 
@@ -110,7 +129,17 @@ interface Slot {
   retryTimer: NodeJS.Timeout | undefined;
   /** A reload is moving this id to a new process: its exit must not trigger a respawn. */
   handingOver: boolean;
+  /** Tasks done by this id's earlier processes. */
+  tasksBefore: number;
+  lastExit: LastExit | undefined;
+  /** Epoch ms of the exit a respawn is replacing, until the replacement is ready. */
+  respawnFrom: number | undefined;
 }
+
+/** How long `status()` waits for busy workers to report their counters. */
+const STATUS_REPLY_MS = 250;
+/** How often log files are checked against --log-max-bytes. */
+const LOG_CHECK_MS = 1000;
 
 const PHASE_WORDS: Record<FailurePhase, string> = {
   load: 'failed to load the app',
@@ -156,16 +185,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #stopGraceful = false;
   #removeExitHook: (() => void) | undefined;
   #removeSignalHandlers: (() => void) | undefined;
+  readonly #account: Account | undefined;
+  readonly #logFiles: LogFiles | undefined;
+  #logTimer: NodeJS.Timeout | undefined;
+  #control: ControlServer | undefined;
+  #paused = false;
+  #startedAt: Date | undefined;
+  /** Tasks and task durations of processes that have exited. */
+  #tasksGone = 0;
+  readonly #durationsGone = new Histogram(TASK_SECONDS_BOUNDS);
+  readonly #respawnSeconds = new Histogram(RESPAWN_SECONDS_BOUNDS);
+  readonly #cpu = new CpuMeter();
 
   /**
-   * Validates `options` at once: throws SuperviseError E_OPTION (quoting the bad value) or
-   * E_APP_NOT_FOUND. Starts nothing; call `start()`.
+   * Validates `options` at once: throws SuperviseError E_OPTION (quoting the bad value, or naming
+   * a `user`/`group` that does not exist or a master that is not root) or E_APP_NOT_FOUND. Starts
+   * nothing; call `start()`.
    */
   constructor(options: SupervisorOptions, internals: SupervisorInternals = {}) {
     super();
     this.#options = resolveOptions(options);
     this.#target = this.#options.workers;
-    this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#options.logStream);
+    const { logDir, logMaxBytes, logBackups, user, group } = this.#options;
+    this.#account = resolveAccount(user, group);
+    this.#logFiles = logDir !== undefined ? new LogFiles(logDir, logMaxBytes, logBackups, this.#account) : undefined;
+    this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#logFiles?.masterStream ?? this.#options.logStream);
     this.#spawnWorker = internals.spawnWorker ?? spawnWorkerProcess;
     this.#signalGroup = internals.signalGroup ?? signalProcessGroup;
     const { timeout } = this.#options;
@@ -187,6 +231,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return [...this.#spares].filter((h) => h.state === 'spare').length;
   }
 
+  /** True between `pause()` and `resume()`: workers hold between tasks. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   /** The options in force, defaults applied and `app` absolute. */
   get options(): ResolvedOptions {
     return this.#options;
@@ -201,13 +250,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Starts the pool: (with `pidFile`) claims the pid file, (with `preload`) loads the app in this
    * process, then spawns ids 0..N-1, and spares once those are ready. Resolves when every worker has
    * loaded the app and run afterFork. Rejects with SuperviseError E_APP_LOAD or E_APP_EXPORTS if
-   * the app cannot load (no task has run; every process is stopped), E_PID_FILE, E_STOPPED if
-   * `stop()` came first, E_STATE if called twice.
+   * the app cannot load (no task has run; every process is stopped), E_PID_FILE, E_LOG (the log
+   * directory), E_CONTROL (the control socket), E_STOPPED if `stop()` came first, E_STATE if
+   * called twice.
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
     this.#state = 'starting';
-    const { app, workers, poll, preload, pidFile } = this.#options;
+    this.#startedAt = new Date();
+    const { app, workers, poll, preload, pidFile, control } = this.#options;
+    try {
+      this.#logFiles?.open();
+    } catch (error) {
+      this.#finish();
+      throw error;
+    }
     this.#log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, {
       pid: process.pid,
       workers,
@@ -216,6 +273,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     try {
       if (pidFile !== undefined) acquirePidFile(pidFile);
+      if (control !== undefined) this.#control = await serveControl(control, this, this.#log);
       if (preload) this.#app = await loadApp(app);
     } catch (error) {
       this.#finish();
@@ -226,6 +284,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#sweep(), poll * 1000);
     if (this.#runtime.heartbeatMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), this.#runtime.heartbeatMs);
+    if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#rotateLogs(), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#fill(this.#slot(id));
     try {
       await this.#until('start', () => this.#startFailure ?? this.#converged());
@@ -294,6 +353,82 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#stopping = this.#stopAll(graceful);
     return this.#stopping;
+  }
+
+  /**
+   * Pauses the pool (Unicorn's WINCH): every worker finishes its current task and then holds, the
+   * master and the processes stay up; workers spawned meanwhile (respawns, scaling, reloads) hold
+   * too. Resolves once every worker holds (or `resume()` came first); rejects with E_STOPPED if
+   * the pool stops first.
+   */
+  pause(): Promise<void> {
+    if (!this.#active()) return Promise.reject(this.#stoppedError('pause'));
+    if (!this.#paused) {
+      this.#paused = true;
+      this.#log.info('pause', `pausing: workers hold after their current task`);
+      for (const handle of this.#heldHandles()) handle.setPaused(true);
+    }
+    return this.#until('pause', () => !this.#paused || this.#heldHandles().every((h) => h.holding || h.state === 'stopping'));
+  }
+
+  /** Ends a pause: every worker starts tasks again. Resolves at once (E_STOPPED if the pool is stopping). */
+  resume(): Promise<void> {
+    if (!this.#active()) return Promise.reject(this.#stoppedError('resume'));
+    if (this.#paused) {
+      this.#paused = false;
+      this.#log.info('resume', `resuming: workers start tasks again`);
+      for (const handle of this.#heldHandles()) handle.setPaused(false);
+    }
+    this.#notify();
+    return Promise.resolve();
+  }
+
+  /**
+   * A snapshot of the pool: per id its process, state, uptime, tasks, restarts, last exit, RSS
+   * and CPU %, plus totals and the task-duration and respawn-latency histograms. Asks every
+   * worker for its counters first, waiting at most a quarter second for busy ones.
+   */
+  async status(): Promise<PoolStatus> {
+    await Promise.all(this.#heldHandles().map((handle) => handle.refresh(STATUS_REPLY_MS)));
+    const now = Date.now();
+    const slots = [...this.#slots.values()].sort((a, b) => a.id - b.id);
+    const workers = slots.map((slot) => this.#workerStatus(slot, now));
+    const live = this.#liveHandles();
+    this.#cpu.retain(new Set([process.pid, ...live.flatMap((h) => (h.pid !== undefined ? [h.pid] : []))]));
+    const self = readProcessStats(process.pid);
+    return {
+      pid: process.pid,
+      state: this.#state,
+      size: this.#target,
+      paused: this.#paused,
+      startedAt: this.#startedAt,
+      spares: this.readySpares,
+      restarts: slots.reduce((sum, slot) => sum + slot.restarts, 0),
+      tasks: this.#tasksGone + live.reduce((sum, h) => sum + h.tasks, 0),
+      workers,
+      master: {
+        rssBytes: self?.rssBytes,
+        cpuPercent: self && this.#cpu.percent(process.pid, self, this.#startedAt?.getTime() ?? now, now),
+      },
+      taskSeconds: sumHistograms(TASK_SECONDS_BOUNDS, [this.#durationsGone.snapshot(), ...live.map((h) => h.durations)]),
+      respawnSeconds: this.#respawnSeconds.snapshot(),
+    };
+  }
+
+  /**
+   * With `logDir`: reopens master.log and has every worker reopen its file (after an external
+   * logrotate moved them; USR2 does this). Without it, does nothing.
+   */
+  reopenLogs(): void {
+    const files = this.#logFiles;
+    if (files === undefined) return;
+    try {
+      files.reopenMaster();
+    } catch (error) {
+      this.#log.error('logs', `cannot reopen ${files.dir}/master.log: ${firstLine(error)}`);
+    }
+    for (const handle of this.#liveHandles()) handle.reopenLogs(files.path(workerLogName(handle.id)));
+    this.#log.info('logs', `log files reopened in ${files.dir}`);
   }
 
   /**
@@ -425,6 +560,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #clearTimers(): void {
     clearInterval(this.#pollTimer);
+    clearInterval(this.#logTimer);
     clearInterval(this.#hangTimer);
     clearTimeout(this.#spareRetry);
     for (const slot of this.#slots.values()) {
@@ -437,7 +573,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #finish(): void {
     this.#state = 'stopped';
     this.#clearTimers();
+    this.#control?.close();
+    this.#control = undefined;
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
+    this.#logFiles?.close();
     this.#removeExitHook?.();
     this.#removeSignalHandlers?.();
   }
@@ -445,6 +584,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Last resort when the host process exits with workers still alive: quick-stop them, drop the pid file. */
   #cleanUpOnExit(): void {
     for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
+    this.#control?.close();
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
   }
 
@@ -457,10 +597,43 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return [...held, ...this.#spares, ...this.#candidates].filter((handle) => handle.state !== 'exited');
   }
 
+  /** Live processes that hold an id. */
+  #heldHandles(): WorkerHandle[] {
+    return [...this.#slots.values()].flatMap((slot) => (slot.handle !== undefined && slot.handle.state !== 'exited' ? [slot.handle] : []));
+  }
+
+  /** One id's row of `status()`. */
+  #workerStatus(slot: Slot, now: number): WorkerStatus {
+    const handle = slot.handle;
+    const stats = handle?.pid !== undefined ? readProcessStats(handle.pid) : undefined;
+    return {
+      ...this.#info(slot, handle),
+      uptimeMs: handle !== undefined ? now - handle.startedAt : undefined,
+      tasks: slot.tasksBefore + (handle?.tasks ?? 0),
+      busy: handle?.busySince !== null && handle?.busySince !== undefined,
+      paused: handle?.holding ?? false,
+      lastExit: slot.lastExit,
+      rssBytes: stats?.rssBytes,
+      cpuPercent: stats && handle?.pid !== undefined ? this.#cpu.percent(handle.pid, stats, handle.startedAt, now) : undefined,
+    };
+  }
+
+  /** Rotates log files past --log-max-bytes; the processes writing a rotated file move to the new one. */
+  #rotateLogs(): void {
+    const files = this.#logFiles;
+    if (files === undefined) return;
+    const live = this.#liveHandles();
+    const rotated = new Set(files.rotateOversized(live.map((h) => workerLogName(h.id))));
+    for (const handle of live) {
+      const name = workerLogName(handle.id);
+      if (rotated.has(name)) handle.reopenLogs(files.path(name));
+    }
+  }
+
   #slot(id: number): Slot {
     let slot = this.#slots.get(id);
     if (slot === undefined) {
-      slot = { id, handle: undefined, restarts: 0, failures: 0, retryTimer: undefined, handingOver: false };
+      slot = { id, handle: undefined, restarts: 0, failures: 0, retryTimer: undefined, handingOver: false, tasksBefore: 0, lastExit: undefined, respawnFrom: undefined };
       this.#slots.set(id, slot);
     }
     return slot;
@@ -540,7 +713,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #assign(slot: Slot, handle: WorkerHandle, how = 'taken over by spare'): void {
     this.#beforeFork(slot.id);
     this.#log.info('assign', `worker[${slot.id}] ${how} pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
-    handle.assign(slot.id, workerLimits(this.#options.maxTasks, this.#options.maxRss));
+    handle.assign(slot.id, workerLimits(this.#options.maxTasks, this.#options.maxRss), this.#paused, this.#logFileFor(slot.id));
     this.#adopt(slot, handle);
   }
 
@@ -551,6 +724,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.on('failed', (message) => this.#onFailed(slot.id, message));
     handle.on('recycle', (reason) => this.#log.info('recycle', `worker[${slot.id}] recycling: ${reason}`, { worker: slot.id, pid: handle.pid, reason }));
     handle.on('exit', (exit) => this.#onExit(slot, handle, exit));
+    handle.on('progress', () => this.#paused && this.#notify());
     this.emit('fork', this.#info(slot, handle));
   }
 
@@ -569,17 +743,39 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const name = id === undefined ? 'spare' : `worker[${id}]`;
     this.#log.info('spawning', `${name} spawning`, { worker: id });
     if (id !== undefined) this.#beforeFork(id);
-    const config: RuntimeConfig = id === undefined ? this.#runtime : { ...this.#runtime, limits: workerLimits(this.#options.maxTasks, this.#options.maxRss) };
+    const config: RuntimeConfig = {
+      ...this.#runtime,
+      ...(id !== undefined && { limits: workerLimits(this.#options.maxTasks, this.#options.maxRss), paused: this.#paused }),
+      ...(this.#logFiles !== undefined && { logFile: this.#logFiles.path(workerLogName(id)) }),
+    };
     let child: ChildLike;
+    let outputFd: number | undefined;
     try {
-      child = this.#spawnWorker(id, this.#options, config);
+      outputFd = this.#logFiles?.openForWorker(workerLogName(id));
+      child = this.#spawnWorker(id, this.#options, config, { outputFd, account: this.#account });
     } catch (error) {
       this.#log.error('spawn', `${name} could not be spawned: ${firstLine(error)}`, { worker: id });
       return undefined;
+    } finally {
+      // The child has its own copy of the fd now.
+      if (outputFd !== undefined) closeSync(outputFd);
     }
     const handle = new WorkerHandle(id, child, this.#signalGroup, this.#generation);
     if (handle.pid !== undefined) this.#log.info('spawned', `${name} spawned pid=${handle.pid}`, { worker: id, pid: handle.pid });
     return handle;
+  }
+
+  /** With --log-dir: the log file of `id`'s worker. */
+  #logFileFor(id: number): string | undefined {
+    const files = this.#logFiles;
+    if (files === undefined) return undefined;
+    const name = workerLogName(id);
+    try {
+      closeSync(files.openForWorker(name)); // exists, and is the workers' user's, before the worker opens it
+    } catch (error) {
+      this.#log.error('logs', `cannot open ${files.path(name)}: ${firstLine(error)}`, { worker: id });
+    }
+    return files.path(name);
   }
 
   /** Starts one reload candidate: a spare-to-be with the new code, tracked apart from the spares. */
@@ -626,6 +822,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #onReady(slot: Slot, handle: WorkerHandle): void {
+    if (slot.respawnFrom !== undefined) this.#respawnSeconds.observe((Date.now() - slot.respawnFrom) / 1000);
+    slot.respawnFrom = undefined;
     this.#log.info('ready', `worker[${slot.id}] ready`, { worker: slot.id, pid: handle.pid });
     this.emit('online', this.#info(slot, handle));
     this.#notify();
@@ -651,6 +849,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #onExit(slot: Slot, handle: WorkerHandle, exit: WorkerExit): void {
     if (slot.handle === handle) slot.handle = undefined;
+    slot.tasksBefore += handle.tasks;
+    this.#tasksGone += handle.tasks;
+    if (handle.durations !== undefined) this.#durationsGone.add(handle.durations);
+    slot.lastExit = { code: exit.code, signal: exit.signal, at: new Date() };
     const how = exit.signal !== null ? `signal=${exit.signal}` : `code=${exit.code}`;
     const log = exit.code === 0 ? this.#log.info : this.#log.error;
     log.call(this.#log, 'exit', `worker[${slot.id}] exited ${how} pid=${handle.pid}`, {
@@ -670,6 +872,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (slot.handle === undefined) this.#slots.delete(slot.id);
       this.#log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
     } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#startFailure === undefined) {
+      slot.respawnFrom ??= Date.now();
       this.#scheduleRespawn(slot, !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal));
     }
     this.#notify();

@@ -6,6 +6,8 @@
  */
 import { loadApp, type App, type WorkerContext } from './app-loader.cjs';
 import { firstLine, isSuperviseError } from './errors.cjs';
+import { Histogram, TASK_SECONDS_BOUNDS } from './histogram.cjs';
+import { reopenOutput } from './worker-output.cjs';
 import {
   isProtocolMessage,
   type AssignMessage,
@@ -35,6 +37,11 @@ let busy = false;
 let stopping = false;
 let failing = false;
 let recycleReason: string | undefined;
+/** performance.now() when the running task started. */
+let taskStartedAt = 0;
+const durations = new Histogram(TASK_SECONDS_BOUNDS);
+let paused = config.paused === true;
+let releaseHold: (() => void) | undefined;
 let assigned: ((message: AssignMessage) => void) | undefined;
 
 process.title = id === undefined ? 'supervise: spare' : `supervise: worker[${id}]`;
@@ -43,6 +50,7 @@ process.title = id === undefined ? 'supervise: spare' : `supervise: worker[${id}
 function requestStop(quick: boolean, reason: string): void {
   stopping = true;
   if (assigned !== undefined) process.exit(0);
+  releaseHold?.();
   if (quick && !aborter.signal.aborted) aborter.abort(new Error(`worker[${id}] is stopping (${reason})`));
 }
 
@@ -97,17 +105,33 @@ function housekeeping(): void {
   }
 }
 
-/** Sends heartbeats so the master can time out a hung task; busySince is at most one beat late. */
+/** The task counters as the master wants them, now. */
+function report(): void {
+  const busySince = busy ? Math.round(performance.timeOrigin + taskStartedAt) : null;
+  void send({ supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot() });
+}
+
+/** Pause (hold after the current task) or resume; a hold also ends on stop. */
+function setPaused(value: boolean): void {
+  paused = value;
+  if (!value) releaseHold?.();
+}
+
+/** While paused, waits between tasks until resumed or stopped; reports the hold so status shows it. */
+async function holdWhilePaused(): Promise<void> {
+  while (paused && !stopping) {
+    await new Promise<void>((resume) => {
+      releaseHold = resume;
+      report();
+    });
+    releaseHold = undefined;
+  }
+  report();
+}
+
+/** Sends heartbeats so the master can time out a hung task (or see that this process stopped answering). */
 function startHeartbeat(everyMs: number): void {
-  let lastTasks = -1;
-  let busySince: number | null = null;
-  setInterval(() => {
-    const now = Date.now();
-    if (!busy) busySince = null;
-    else if (tasks !== lastTasks || busySince === null) busySince = now;
-    lastTasks = tasks;
-    void send({ supervise: 1, type: 'progress', tasks, busySince });
-  }, everyMs).unref();
+  setInterval(report, everyMs).unref();
 }
 
 /** Calls workerStart until stopping, yielding to the event loop whenever tasks stop doing so themselves. */
@@ -119,8 +143,16 @@ async function runTasks(app: App, ctx: WorkerContext): Promise<void> {
     lastTurn = performance.now();
   };
   setImmediate(markTurned);
+  // One clock read per task: a task's end is the next one's start unless the loop waited between.
+  let now = performance.now();
   while (!stopping) {
+    if (paused) {
+      await holdWhilePaused();
+      now = performance.now();
+    }
+    if (stopping) break;
     busy = true;
+    taskStartedAt = now;
     try {
       await app.workerStart(ctx.id, ctx);
     } catch (error) {
@@ -128,13 +160,16 @@ async function runTasks(app: App, ctx: WorkerContext): Promise<void> {
       await fail('task', error);
     }
     busy = false;
+    now = performance.now();
+    durations.observe((now - taskStartedAt) / 1000);
     if (++tasks >= maxTasks) recycle(`served ${tasks} tasks`);
     if (turned) {
       // The event loop ran since we last looked: IPC and signals have been seen.
       turned = false;
       setImmediate(markTurned);
-    } else if (performance.now() - lastTurn >= YIELD_AFTER_MS) {
+    } else if (now - lastTurn >= YIELD_AFTER_MS) {
       await new Promise<void>((resume) => setImmediate(resume));
+      now = performance.now();
     }
   }
 }
@@ -147,6 +182,8 @@ async function awaitAssignment(): Promise<number> {
   });
   assigned = undefined;
   limits = message.limits;
+  paused = message.paused;
+  if (message.logFile !== undefined) reopenOutput(message.logFile);
   process.env['SUPERVISE_WORKER_ID'] = String(message.id);
   process.title = `supervise: worker[${message.id}]`;
   return message.id;
@@ -168,8 +205,21 @@ async function main(): Promise<void> {
   process.on('disconnect', () => requestStop(false, 'master gone'));
   process.on('message', (message: unknown) => {
     if (!isProtocolMessage(message)) return;
-    if (message.type === 'stop') requestStop(!message.graceful, 'asked by master');
-    else if (message.type === 'assign') assigned?.(message);
+    switch (message.type) {
+      case 'stop':
+        return requestStop(!message.graceful, 'asked by master');
+      case 'assign':
+        return assigned?.(message);
+      case 'pause':
+      case 'resume':
+        return setPaused(message.type === 'pause');
+      case 'report':
+        return report();
+      case 'reopen-logs':
+        return reopenOutput(message.path);
+      default:
+        return; // a master→worker message in the other direction: not for us
+    }
   });
   process.on('uncaughtException', (error) => void fail('uncaught', error));
   setInterval(housekeeping, HOUSEKEEPING_MS).unref();
@@ -195,6 +245,9 @@ async function main(): Promise<void> {
   // (a reload stops the next old worker on it, and must find this one already working).
   void send({ supervise: 1, type: 'ready' });
   await runTasks(app, ctx);
+  // The final counts, so the master's totals miss none of this process's tasks.
+  busy = false;
+  await send({ supervise: 1, type: 'progress', tasks, busySince: null, durations: durations.snapshot() });
   if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
   process.exit(0);
 }

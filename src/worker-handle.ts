@@ -3,6 +3,7 @@
  * a deadline. Knows nothing of slots, respawns or the pool.
  */
 import { EventEmitter } from 'node:events';
+import type { HistogramSnapshot } from './histogram.cjs';
 import { isProtocolMessage, type FailedMessage, type ToMaster, type ToWorker, type WorkerLimits } from './protocol.cjs';
 import { trace } from './log.js';
 
@@ -52,6 +53,7 @@ interface HandleEvents {
   loaded: [];
   ready: [];
   recycle: [reason: string];
+  progress: [];
   failed: [FailedMessage];
   exit: [WorkerExit];
 }
@@ -75,6 +77,8 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #heardAt = Date.now();
   #recycling = false;
   #failure: FailedMessage | undefined;
+  #holding = false;
+  #durations: HistogramSnapshot | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   readonly #child: ChildLike;
   readonly #signalGroup: SignalGroup;
@@ -128,7 +132,12 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#tasks;
   }
 
-  /** Epoch ms by which the running task had started, per the last heartbeat; null between tasks. */
+  /** Durations of the tasks the worker reported done so far, if it has reported any. */
+  get durations(): HistogramSnapshot | undefined {
+    return this.#durations;
+  }
+
+  /** Epoch ms when the running task started, as last reported; null between tasks. */
   get busySince(): number | null {
     return this.#busySince;
   }
@@ -148,13 +157,47 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#recycling;
   }
 
-  /** Hands an id to a spare (state `spare`): it runs afterFork and starts tasks. */
-  assign(id: number, limits: WorkerLimits): void {
+  /** Hands an id to a spare (state `spare`): it runs afterFork and starts tasks (or holds, if `paused`). */
+  assign(id: number, limits: WorkerLimits, paused = false, logFile?: string): void {
     if (this.#state !== 'spare') throw new Error(`cannot assign id ${id} to a worker in state ${this.#state}`);
     this.#id = id;
     this.#state = 'loading';
     this.#heardAt = Date.now();
-    this.#send({ supervise: 1, type: 'assign', id, limits });
+    this.#send({ supervise: 1, type: 'assign', id, limits, paused, ...(logFile !== undefined && { logFile }) });
+  }
+
+  /** Asks the worker to send its stdout/stderr to a freshly opened `path` (after a rotation). */
+  reopenLogs(path: string): void {
+    this.#send({ supervise: 1, type: 'reopen-logs', path });
+  }
+
+  /** Asks the worker to hold after its current task (true) or go on (false). */
+  setPaused(paused: boolean): void {
+    this.#send({ supervise: 1, type: paused ? 'pause' : 'resume' });
+  }
+
+  /** True while the worker reports holding between tasks (the pool is paused). */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
+  /**
+   * Asks the worker for its counters; resolves when they arrive or after `ms` (a busy synchronous
+   * task cannot answer), with whatever is known by then.
+   */
+  refresh(ms: number): Promise<void> {
+    if (this.#state !== 'running' && this.#state !== 'stopping') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.off('progress', done);
+        resolve();
+      }
+      this.on('progress', done);
+      this.#send({ supervise: 1, type: 'report' });
+    });
   }
 
   /** Resolves when the process has exited (never rejects). */
@@ -229,7 +272,10 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
       case 'progress':
         this.#tasks = msg.tasks;
         this.#busySince = msg.busySince;
+        this.#holding = msg.paused === true;
+        this.#durations = msg.durations ?? this.#durations;
         this.#heardAt = Date.now();
+        this.emit('progress');
         break;
       default:
         msg satisfies never;

@@ -1,0 +1,79 @@
+/**
+ * `supervise status` and `supervise ctl …`: talk to a running master over its control socket.
+ * Exit 0 when the master did it, 1 when there is no master or it refused, 2 for a usage mistake.
+ */
+import yargs from 'yargs';
+import { CONTROL_COMMANDS, type ControlCommand, type ControlRequest } from './control-server.js';
+import { defaultControlPath, sendControl } from './control-client.js';
+import { isSuperviseError } from './errors.cjs';
+import { formatStatus } from './status-table.js';
+import { explainUsageError } from './usage-error.js';
+
+/** How long `status` waits for an answer: a live master answers within a quarter second. */
+const STATUS_TIMEOUT_MS = 5000;
+
+const WHERE = {
+  control: { type: 'string', requiresArg: true, describe: 'the master\'s control socket', defaultDescription: 'beside --pid-file, else $XDG_RUNTIME_DIR/supervise.sock' },
+  'pid-file': { type: 'string', requiresArg: true, describe: 'the master\'s --pid-file (its socket is beside it)' },
+} as const;
+
+/** Prints one line and exits with `code`. */
+function die(message: string, code: number): never {
+  process.stderr.write(`supervise: ${message}\n`);
+  process.exit(code);
+}
+
+/** Parses the client commands; usage mistakes exit 2 with one line. */
+async function parse(argv: string[], version: string) {
+  return yargs(argv)
+    .scriptName('supervise')
+    .usage('$0 status | ctl <command>\n\nTalks to a running master over its control socket.')
+    .command('status', 'one row per worker: id, pid, state, uptime, tasks, restarts, last exit, RSS, CPU %', (y) =>
+      y.options({ ...WHERE, json: { type: 'boolean', describe: 'print the status as JSON' } }),
+    )
+    .command('ctl <command> [count]', `act on the master: ${CONTROL_COMMANDS.filter((c) => c !== 'status').join(' | ')}`, (y) =>
+      y
+        .positional('command', { type: 'string', choices: CONTROL_COMMANDS.filter((c) => c !== 'status') })
+        .positional('count', { type: 'number', describe: 'with scale: the new number of workers' })
+        .options({ ...WHERE, graceful: { type: 'boolean', describe: 'with stop: every task finishes first (QUIT)' } }),
+    )
+    .example('$0 status', 'the pool at the default socket')
+    .example('$0 ctl scale 8 --pid-file /run/app.pid', 'eight workers in the pool whose pid file is /run/app.pid')
+    .env('SUPERVISE')
+    .strict()
+    .demandCommand(1)
+    .version(version)
+    .alias('help', 'h')
+    .fail((message, error) => die(explainUsageError(message ?? error?.message ?? 'invalid arguments', ['control', 'pid-file', 'json', 'graceful']), 2))
+    .parseAsync();
+}
+
+/** Runs `supervise status …` or `supervise ctl …` (argv without the node and script paths). */
+export async function runClient(argv: string[], version: string): Promise<void> {
+  const args = await parse(argv, version);
+  const [verb] = args._;
+  const path = (args.control as string | undefined) ?? defaultControlPath(args['pid-file'] as string | undefined);
+  let request: ControlRequest;
+  if (verb === 'status') {
+    request = { command: 'status' };
+  } else {
+    const command = args['command'] as ControlCommand;
+    const count = args['count'] as number | undefined;
+    if (command === 'scale' && (count === undefined || !Number.isSafeInteger(count) || count < 0)) {
+      die(`ctl scale needs the new number of workers, a whole number ≥ 0 (got ${String(args['count'] ?? 'none')})`, 2);
+    }
+    request = { command, ...(command === 'scale' && { count: count as number }), ...(command === 'stop' && { graceful: args['graceful'] === true }) };
+  }
+  let reply;
+  try {
+    reply = await sendControl(path, request, request.command === 'status' ? STATUS_TIMEOUT_MS : undefined);
+  } catch (error) {
+    die(isSuperviseError(error) ? error.message : String(error), 1);
+  }
+  if (!reply.ok) die(reply.error, 1);
+  if (reply.status !== undefined) {
+    process.stdout.write(args['json'] === true ? JSON.stringify(reply.status, null, 2) + '\n' : formatStatus(reply.status));
+  } else {
+    process.stdout.write(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done\n`);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The shape of `Supervisor.status()`: what `supervise status`, the dashboard and the metrics show.
+ */
+import type { HistogramSnapshot } from './histogram.cjs';
+import type { SupervisorState, WorkerInfo } from './supervisor.js';
+
+/** How the previous process of an id ended. */
+export interface LastExit {
+  /** Exit code, or null when a signal ended it. */
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: Date;
+}
+
+/** One id of the pool, with its counters and its process's resource use. */
+export interface WorkerStatus extends WorkerInfo {
+  /** Milliseconds since the current process was spawned. */
+  readonly uptimeMs: number | undefined;
+  /** Tasks this id has finished, over all its processes (as last reported; a worker in a long synchronous task cannot answer). */
+  readonly tasks: number;
+  /** A task is running now. */
+  readonly busy: boolean;
+  /** The worker holds between tasks because the pool is paused. */
+  readonly paused: boolean;
+  readonly lastExit: LastExit | undefined;
+  /** Resident memory of the process, bytes (Linux /proc; undefined elsewhere). */
+  readonly rssBytes: number | undefined;
+  /** CPU use, % of one core, since the previous status (or over the process's life on the first). */
+  readonly cpuPercent: number | undefined;
+}
+
+/** A snapshot of the whole pool. */
+export interface PoolStatus {
+  /** The master's pid. */
+  readonly pid: number;
+  readonly state: SupervisorState;
+  /** How many workers the pool keeps. */
+  readonly size: number;
+  /** Paused: workers hold between tasks until resumed. */
+  readonly paused: boolean;
+  /** When `start()` was called. */
+  readonly startedAt: Date | undefined;
+  /** Warm spares loaded and waiting for an id. */
+  readonly spares: number;
+  /** Respawns of every id, added up. */
+  readonly restarts: number;
+  /** Tasks finished by every process the pool has run, as last reported. */
+  readonly tasks: number;
+  readonly workers: readonly WorkerStatus[];
+  /** The master's own resource use. */
+  readonly master: { readonly rssBytes: number | undefined; readonly cpuPercent: number | undefined };
+  /** Durations of finished tasks, seconds, over every process the pool has run. */
+  readonly taskSeconds: HistogramSnapshot;
+  /** From a worker's exit to its replacement ready, seconds (respawns only, not reload hand-overs). */
+  readonly respawnSeconds: HistogramSnapshot;
+}
