@@ -2,9 +2,10 @@
  * The master's control socket: a Unix domain socket (never TCP) only its owner can open, taking one
  * JSON request per line and answering each with one JSON line once the operation is done.
  */
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { makeDir } from './make-dir.js';
 import { ErrorCode, SuperviseError, firstLine, isSuperviseError } from './errors.cjs';
 import type { Logger } from './log.js';
 import type { PoolStatus } from './pool-status.js';
@@ -147,7 +148,7 @@ export async function serveControl(path: string, target: ControlTarget, log: Log
   }
   const server = createServer((socket) => serveConnection(socket, target, log));
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeDir(dirname(path), 0o700);
     try {
       await listenOwnerOnly(server, path);
     } catch (error) {

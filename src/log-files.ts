@@ -4,10 +4,11 @@
  * rotates any file past --log-max-bytes by renaming it to `.1` (older ones shift up), so a writer
  * still holding the old file loses nothing: it moves to the new one when told to reopen.
  */
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Account } from './account.js';
+import { makeDir } from './make-dir.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 
 /** File name of the master's own log. */
@@ -48,7 +49,7 @@ export class LogFiles {
   /** Creates the directory and opens master.log; throws SuperviseError E_LOG naming the problem. */
   open(): void {
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      makeDir(this.dir, 0o755);
       this.#masterFd = openSync(this.path(MASTER_LOG), 'a', 0o644);
     } catch (error) {
       throw new SuperviseError(ErrorCode.LOG, `cannot write --log-dir ${this.dir}: ${firstLine(error)}`, { cause: error });

@@ -13,6 +13,9 @@ import { loadApp, type App } from './app-loader.cjs';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 import { serveControl, type ControlServer } from './control-server.js';
+import { serveDashboard } from './dashboard.js';
+import type { HttpService } from './http-service.js';
+import { serveMetrics } from './metrics.js';
 import { hangReason, heartbeatInterval, workerLimits } from './hang-watch.js';
 import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from './histogram.cjs';
 import { LogFiles, workerLogName } from './log-files.js';
@@ -189,6 +192,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #logFiles: LogFiles | undefined;
   #logTimer: NodeJS.Timeout | undefined;
   #control: ControlServer | undefined;
+  #dashboard: HttpService | undefined;
+  #metrics: HttpService | undefined;
   #paused = false;
   #startedAt: Date | undefined;
   /** Tasks and task durations of processes that have exited. */
@@ -241,6 +246,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#options;
   }
 
+  /** With `dashboard`, once started: the URL it is served at (its port resolved when 0 was asked for). */
+  get dashboardUrl(): string | undefined {
+    return this.#dashboard?.url;
+  }
+
+  /** With `metrics`, once started: the URL of the metrics (its port resolved when 0 was asked for). */
+  get metricsUrl(): string | undefined {
+    return this.#metrics?.url;
+  }
+
   /** One entry per id the pool holds (retiring ids included until they exit), sorted by id. */
   get workers(): WorkerInfo[] {
     return [...this.#slots.values()].sort((a, b) => a.id - b.id).map((slot) => this.#info(slot, slot.handle));
@@ -251,7 +266,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * process, then spawns ids 0..N-1, and spares once those are ready. Resolves when every worker has
    * loaded the app and run afterFork. Rejects with SuperviseError E_APP_LOAD or E_APP_EXPORTS if
    * the app cannot load (no task has run; every process is stopped), E_PID_FILE, E_LOG (the log
-   * directory), E_CONTROL (the control socket), E_STOPPED if `stop()` came first, E_STATE if
+   * directory), E_CONTROL (the control socket), E_OPTION (the dashboard or metrics address cannot be bound), E_STOPPED if `stop()` came first, E_STATE if
    * called twice.
    */
   async start(): Promise<void> {
@@ -265,6 +280,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#finish();
       throw error;
     }
+    if (this.#logFiles !== undefined) {
+      // The one line left where the operator started us: where the others went.
+      new Logger(this.#options.logFormat, this.#options.quiet, this.#options.logStream).info('logs', `logging to ${this.#logFiles.dir} (master.log, worker-<id>.log)`, { dir: this.#logFiles.dir });
+    }
     this.#log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, {
       pid: process.pid,
       workers,
@@ -274,9 +293,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     try {
       if (pidFile !== undefined) acquirePidFile(pidFile);
       if (control !== undefined) this.#control = await serveControl(control, this, this.#log);
+      const { dashboard, dashboardToken, metrics } = this.#options;
+      if (dashboard !== undefined) this.#dashboard = await serveDashboard(dashboard, dashboardToken, this, this.#log);
+      if (metrics !== undefined) this.#metrics = await serveMetrics(metrics, dashboardToken, this, this.#log);
       if (preload) this.#app = await loadApp(app);
     } catch (error) {
       this.#finish();
+      this.#logFiles?.close();
       throw error;
     }
     if (this.#state !== 'starting') throw this.#stoppedError('start');
@@ -542,6 +565,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(handles.map((handle) => handle.exited));
     this.#finish();
     if (previous !== 'idle') this.#log.info('stopped', `master stopped`);
+    this.#logFiles?.close(); // after the last line
     this.emit('stop');
   }
 
@@ -575,8 +599,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#clearTimers();
     this.#control?.close();
     this.#control = undefined;
+    this.#dashboard?.close();
+    this.#dashboard = undefined;
+    this.#metrics?.close();
+    this.#metrics = undefined;
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
-    this.#logFiles?.close();
     this.#removeExitHook?.();
     this.#removeSignalHandlers?.();
   }
@@ -585,6 +612,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #cleanUpOnExit(): void {
     for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
     this.#control?.close();
+    this.#dashboard?.close();
+    this.#metrics?.close();
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
   }
 

@@ -36,6 +36,8 @@ export function killStarted(): void {
     }
   }
   started.clear();
+  if (runtimeRoot !== undefined) rmSync(runtimeRoot, { recursive: true, force: true });
+  runtimeRoot = undefined;
 }
 
 /** Polls `predicate` every 10 ms until it is truthy; throws naming `what` after `ms`. */
@@ -129,6 +131,17 @@ export interface RunningCli {
   workerPids(): Map<number, number>;
   /** Every worker pid ever spawned. */
   allWorkerPids(): number[];
+  /** The master's default control socket: each started CLI gets its own $XDG_RUNTIME_DIR. */
+  readonly controlPath: string;
+}
+
+/** Parent of the per-CLI runtime directories, removed by killStarted. */
+let runtimeRoot: string | undefined;
+
+/** A fresh $XDG_RUNTIME_DIR, so concurrent masters never share the default control socket. */
+function freshRuntimeDir(): string {
+  runtimeRoot ??= mkdtempSync(join(tmpdir(), 'supervise-run-'));
+  return mkdtempSync(join(runtimeRoot, 'r'));
 }
 
 /**
@@ -136,9 +149,10 @@ export interface RunningCli {
  * unless `stdio` says otherwise; the master and every worker it logs are tracked for killStarted.
  */
 export function startCli(args: string[], options: { env?: Record<string, string>; stdio?: StdioOptions; cwd?: string } = {}): RunningCli {
+  const runtimeDir = options.env?.['XDG_RUNTIME_DIR'] ?? freshRuntimeDir();
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...options.env },
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
   });
   track(child.pid);
@@ -163,6 +177,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     waitForLog: (pattern, ms = 10_000) => waitFor(() => err.match(pattern), ms, `log line ${pattern} in:\n${err}`),
     workerPids: () => new Map(pids()),
     allWorkerPids: () => pids().map(([, pid]) => pid),
+    controlPath: join(runtimeDir, 'supervise.sock'),
   };
 }
 

@@ -23,7 +23,8 @@ function startWith(stdio: Stdio, args: string[], env: Record<string, string>, di
   }
   // script(1) gives the master and its workers a terminal; the log reaches us through it.
   const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const runtimeDir = tempDir('supervise-run-').dir; // its own default control socket
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   track(child.pid);
   let out = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -41,6 +42,7 @@ function startWith(stdio: Stdio, args: string[], env: Record<string, string>, di
     waitForLog: (pattern, ms = 10_000) => waitFor(() => out.match(pattern), ms, `${pattern} in ${out}`),
     workerPids: () => new Map(pids()),
     allWorkerPids: () => pids().map(([, pid]) => pid),
+    controlPath: join(runtimeDir, 'supervise.sock'),
   };
   return { cli, masterPid: async () => Number((await cli.waitForLog(/master starting pid=(\d+)/))[1]) };
 }

@@ -1,0 +1,78 @@
+// --user / --group: a master started as root runs its workers as that user (supervisord's
+// `user=`), and refuses clearly when the user does not exist or the master is not root.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, fixture, killStarted, readEvents, runCli, startCli, tempDir, waitFor } from './helpers.js';
+
+after(killStarted);
+
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** The real uid and gid of a live process, from /proc. */
+function idsOf(pid: number): { uid: number; gid: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)![1]) };
+}
+
+describe('--user and --group', () => {
+  it('runs the workers as the user while the master stays root', { skip: !isRoot && 'needs root: the master drops privileges only when it has them' }, async () => {
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o777); // the workers, as nobody, write their events and logs here
+    const events = join(tmp.dir, 'events.jsonl');
+    const logs = join(tmp.dir, 'logs');
+    const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1', '--user', 'nobody', '--log-dir', logs], { env: { FIXTURE_LOG: events, TASK_MS: '50' } });
+    await waitFor(() => readEvents(events).filter((e) => e.ev === 'end').length >= 2, 10_000, 'tasks done by the workers');
+    const workers = [...new Set(readEvents(events).map((e) => e.pid))];
+    assert.equal(workers.length, 2);
+    for (const pid of workers) assert.deepEqual(idsOf(pid), { uid: NOBODY, gid: NOBODY });
+    assert.equal(idsOf(cli.pid).uid, 0, 'the master stays root');
+    assert.equal(statSync(join(logs, 'worker-0.log')).uid, NOBODY, 'a worker log belongs to the workers\' user');
+    // The respawned worker drops privileges too.
+    process.kill(workers[0]!, 'SIGKILL');
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'start' && !workers.includes(e.pid)), 10_000, 'a respawned worker at work');
+    const respawned = readEvents(events).find((e) => !workers.includes(e.pid))!.pid;
+    assert.equal(idsOf(respawned).uid, NOBODY);
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+    tmp.remove();
+  });
+
+  it('--group alone changes only the group', { skip: !isRoot && 'needs root' }, async () => {
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o777);
+    const events = join(tmp.dir, 'events.jsonl');
+    const cli = startCli(['--app', fixture('app.cjs'), '--poll', '1', '--group', 'nogroup'], { env: { FIXTURE_LOG: events } });
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'start'), 10_000, 'a task');
+    assert.deepEqual(idsOf(readEvents(events)[0]!.pid), { uid: 0, gid: NOBODY });
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    tmp.remove();
+  });
+
+  it('refuses a user that does not exist, in one line, starting nothing', { skip: !isRoot && 'needs root (as another user the root check answers first)' }, async () => {
+    const result = await runCli(['--app', fixture('app.cjs'), '--user', 'no-such-user-here']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, 'supervise: invalid --user: no such user "no-such-user-here"\n');
+    const group = await runCli(['--app', fixture('app.cjs'), '--user', 'nobody', '--group', 'no-such-group-here']);
+    assert.equal(group.code, 2);
+    assert.equal(group.stderr, 'supervise: invalid --group: no such group "no-such-group-here"\n');
+  });
+
+  it('refuses --user when the master is not root', async () => {
+    // As root, run the CLI itself as nobody to see the refusal; otherwise we are already not root.
+    const asNobody = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
+    const result = spawnSync(process.execPath, [CLI, '--app', fixture('app.cjs'), '--user', 'root'], {
+      ...asNobody,
+      env: { ...process.env, XDG_RUNTIME_DIR: '/nonexistent' },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    const uid = isRoot ? NOBODY : process.getuid?.();
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, `supervise: --user needs the master to run as root (it runs as uid ${uid})\n`);
+  });
+});
