@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { resolveAppPath } from './app-loader.cjs';
 import { ErrorCode, SuperviseError } from './errors.cjs';
+import { resolveHttpServices, type HttpAddress } from './http-address.js';
 
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
 export type LogFormat = 'human' | 'json';
@@ -67,6 +68,24 @@ export interface SupervisorOptions {
   readonly user?: string | number;
   /** Run the workers with this group (name or gid); default: the `user`'s primary group. */
   readonly group?: string | number;
+  /**
+   * Serve the dashboard (a live page of the pool with reload, scale and pause buttons) on this
+   * `host:port`, e.g. `127.0.0.1:8123`; port 0 takes a free one (see `Supervisor.dashboardUrl`).
+   * Loopback only, unless `dashboardToken` is set. Default: none.
+   */
+  readonly dashboard?: string;
+  /**
+   * A secret of at least 16 printable characters. When set, every dashboard request needs it
+   * (`Authorization: Bearer <token>`; the page takes it from `?token=`), and `dashboard` and
+   * `metrics` may listen beyond loopback (the metrics then need it too). Default: none.
+   */
+  readonly dashboardToken?: string;
+  /**
+   * Serve Prometheus metrics (text format 0.0.4) at `http://<host:port>/metrics`, e.g.
+   * `127.0.0.1:9464`; port 0 takes a free one (see `Supervisor.metricsUrl`). Loopback only, unless
+   * `dashboardToken` is set. Default: none.
+   */
+  readonly metrics?: string;
 }
 
 /** Options with every default applied and every value checked; `app` is absolute. */
@@ -94,6 +113,9 @@ export interface ResolvedOptions {
   readonly logBackups: number;
   readonly user: string | number | undefined;
   readonly group: string | number | undefined;
+  readonly dashboard: HttpAddress | undefined;
+  readonly dashboardToken: string | undefined;
+  readonly metrics: HttpAddress | undefined;
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
@@ -203,5 +225,6 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     logBackups: integerOption('log-backups', input.logBackups, DEFAULTS.logBackups, 1),
     user: accountOption('user', input.user),
     group: accountOption('group', input.group),
+    ...resolveHttpServices(input.dashboard, input.dashboardToken, input.metrics),
   };
 }

@@ -1,0 +1,158 @@
+/**
+ * Prometheus metrics of the pool: `formatMetrics` turns a PoolStatus into the text exposition
+ * format 0.0.4, and `serveMetrics` serves it at /metrics.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ErrorCode, firstLine } from './errors.cjs';
+import type { HistogramSnapshot } from './histogram.cjs';
+import { isHostAllowed, isLoopback, listenHttp, type HttpAddress } from './http-address.js';
+import { hasBearer, send, serviceHandle, type HttpService } from './http-service.js';
+import type { Logger } from './log.js';
+import type { PoolStatus } from './pool-status.js';
+import type { SlotState } from './supervisor.js';
+
+/** Content type of the text format, as Prometheus asks for it. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Every state an id can be in: each gets a sample (0 included), so no series comes and goes. */
+const STATES: Record<SlotState, true> = { spawning: true, loading: true, spare: true, running: true, stopping: true, exited: true, waiting: true };
+
+type Labels = Readonly<Record<string, string | number>>;
+
+/** A label value with `\`, `"` and newlines escaped. */
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** A sample value: Go's float syntax (`+Inf`, `NaN`, `1e-7` all parse). */
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+/** Collects the lines of one exposition: HELP and TYPE once per family, then its samples. */
+class Exposition {
+  readonly #lines: string[] = [];
+
+  /** Starts a family. */
+  family(name: string, type: 'gauge' | 'counter' | 'histogram', help: string): this {
+    this.#lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    return this;
+  }
+
+  /** Adds a sample; an undefined value (not measurable here) adds nothing. */
+  sample(name: string, value: number | undefined, labels: Labels = {}): this {
+    if (value === undefined) return this;
+    const pairs = Object.entries(labels).map(([key, v]) => `${key}="${escapeLabel(String(v))}"`);
+    this.#lines.push(`${name}${pairs.length > 0 ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}`);
+    return this;
+  }
+
+  /** Adds a whole histogram family: cumulative buckets with `le`, `_sum` and `_count`. */
+  histogram(name: string, help: string, snapshot: HistogramSnapshot): this {
+    this.family(name, 'histogram', help);
+    let cumulative = 0;
+    snapshot.bounds.forEach((bound, i) => {
+      cumulative += snapshot.counts[i] ?? 0;
+      this.sample(`${name}_bucket`, cumulative, { le: formatValue(bound) });
+    });
+    this.sample(`${name}_bucket`, snapshot.count, { le: '+Inf' });
+    this.sample(`${name}_sum`, snapshot.sum);
+    return this.sample(`${name}_count`, snapshot.count);
+  }
+
+  text(): string {
+    return this.#lines.join('\n') + '\n';
+  }
+}
+
+/** Seconds since the epoch of a date, or undefined. */
+function epochSeconds(date: Date | string | undefined): number | undefined {
+  if (date === undefined) return undefined;
+  return new Date(date).getTime() / 1000;
+}
+
+/**
+ * The pool's metrics in the Prometheus text format 0.0.4, every name prefixed `supervise_`: workers
+ * by state, pool size, paused, spares, restarts and tasks (totals and per id), per-worker busy,
+ * start time, RSS and CPU, the master's RSS and CPU, and the task-duration and respawn-latency
+ * histograms. Values not measurable on this system (RSS, CPU off Linux) are left out.
+ */
+export function formatMetrics(status: PoolStatus): string {
+  const out = new Exposition();
+  const byState = new Map<string, number>(Object.keys(STATES).map((state) => [state, 0]));
+  for (const worker of status.workers) byState.set(worker.state, (byState.get(worker.state) ?? 0) + 1);
+
+  out.family('supervise_workers', 'gauge', 'Ids of the pool by the state of their worker (retiring ids included until they exit).');
+  for (const [state, count] of byState) out.sample('supervise_workers', count, { state });
+  out.family('supervise_pool_size', 'gauge', 'How many workers the pool keeps.').sample('supervise_pool_size', status.size);
+  out.family('supervise_paused', 'gauge', '1 while the pool is paused (workers hold between tasks), else 0.').sample('supervise_paused', status.paused ? 1 : 0);
+  out.family('supervise_spares', 'gauge', 'Warm spares loaded and waiting for an id.').sample('supervise_spares', status.spares);
+  out.family('supervise_start_time_seconds', 'gauge', 'When the pool was started, seconds since the epoch.').sample('supervise_start_time_seconds', epochSeconds(status.startedAt));
+  out.family('supervise_restarts_total', 'counter', 'Respawns of every id, added up.').sample('supervise_restarts_total', status.restarts);
+  out.family('supervise_tasks_total', 'counter', 'Tasks finished by every process the pool has run, as last reported.').sample('supervise_tasks_total', status.tasks);
+
+  out.family('supervise_worker_restarts_total', 'counter', 'Respawns of one id.');
+  for (const w of status.workers) out.sample('supervise_worker_restarts_total', w.restarts, { id: w.id });
+  out.family('supervise_worker_tasks_total', 'counter', 'Tasks finished by one id over all its processes, as last reported.');
+  for (const w of status.workers) out.sample('supervise_worker_tasks_total', w.tasks, { id: w.id });
+  out.family('supervise_worker_busy', 'gauge', '1 while the id runs a task, else 0.');
+  for (const w of status.workers) out.sample('supervise_worker_busy', w.busy ? 1 : 0, { id: w.id });
+  out.family('supervise_worker_start_time_seconds', 'gauge', "When the id's current process was spawned, seconds since the epoch.");
+  for (const w of status.workers) out.sample('supervise_worker_start_time_seconds', epochSeconds(w.startedAt), { id: w.id });
+  out.family('supervise_worker_resident_memory_bytes', 'gauge', "Resident memory of the id's current process, bytes.");
+  for (const w of status.workers) out.sample('supervise_worker_resident_memory_bytes', w.rssBytes, { id: w.id });
+  out.family('supervise_worker_cpu_ratio', 'gauge', "CPU use of the id's current process, in cores (1 = one core busy), since the previous status.");
+  for (const w of status.workers) out.sample('supervise_worker_cpu_ratio', w.cpuPercent === undefined ? undefined : w.cpuPercent / 100, { id: w.id });
+
+  out.family('supervise_master_resident_memory_bytes', 'gauge', 'Resident memory of the master, bytes.').sample('supervise_master_resident_memory_bytes', status.master.rssBytes);
+  const masterCpu = status.master.cpuPercent;
+  out.family('supervise_master_cpu_ratio', 'gauge', 'CPU use of the master, in cores (1 = one core busy), since the previous status.');
+  out.sample('supervise_master_cpu_ratio', masterCpu === undefined ? undefined : masterCpu / 100);
+
+  out.histogram('supervise_task_duration_seconds', 'Durations of finished tasks, over every process the pool has run.', status.taskSeconds);
+  out.histogram('supervise_respawn_latency_seconds', "From a worker's exit to its replacement ready (respawns, not reload hand-overs).", status.respawnSeconds);
+  return out.text();
+}
+
+/** The pool the metrics are read from: a Supervisor. */
+export interface MetricsTarget {
+  status(): Promise<PoolStatus>;
+}
+
+/** Answers one scrape (or refuses it). */
+async function handle(request: IncomingMessage, response: ServerResponse, address: HttpAddress, port: number, token: string | undefined, target: MetricsTarget): Promise<void> {
+  const text = 'text/plain; charset=utf-8';
+  if (!isHostAllowed(request.headers.host, address, port)) return send(response, 421, text, `Host ${JSON.stringify(request.headers.host ?? '')} is not this server's address\n`);
+  const path = new URL(request.url ?? '/', 'http://x').pathname;
+  if (path !== '/metrics') return send(response, 404, text, path === '/' ? 'supervise: the metrics are at /metrics\n' : `no such page: ${path}\n`);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, text, `${request.method} not allowed\n`, { Allow: 'GET, HEAD' });
+  // Off loopback the token guards the metrics too (a Prometheus scrape config sets it as `authorization`).
+  if (token !== undefined && !isLoopback(address.host) && !hasBearer(request, token)) {
+    return send(response, 401, text, 'these metrics need Authorization: Bearer <token>\n', { 'WWW-Authenticate': 'Bearer realm="supervise"' });
+  }
+  try {
+    send(response, 200, METRICS_CONTENT_TYPE, formatMetrics(await target.status()));
+  } catch (error) {
+    send(response, 500, text, `cannot read the pool's status: ${firstLine(error)}\n`);
+  }
+}
+
+/**
+ * Serves `formatMetrics(await target.status())` at `http://<address>/metrics` and logs the URL.
+ * Off loopback (allowed only with `token`, which resolveOptions enforces) a scrape needs
+ * `Authorization: Bearer <token>`. Rejects with SuperviseError E_OPTION when the address cannot be bound.
+ */
+export async function serveMetrics(address: HttpAddress, token: string | undefined, target: MetricsTarget, log: Logger): Promise<HttpService> {
+  let port = 0;
+  const server = createServer((request, response) => {
+    handle(request, response, address, port, token, target).catch(() => response.destroy());
+  });
+  port = await listenHttp(server, address, 'metrics', ErrorCode.OPTION);
+  server.unref();
+  const service = serviceHandle(server, address, port, '/metrics');
+  log.info('metrics', `metrics ${service.url}`, { url: service.url });
+  return service;
+}
