@@ -47,6 +47,9 @@ const OPTIONS = {
   'log-backups': { requiresArg: true, describe: 'rotated files kept per log (.1 … .N) <n ≥ 1>', defaultDescription: '10' },
   user: { type: 'string', requiresArg: true, describe: 'run the workers as this user (the master must run as root)' },
   group: { type: 'string', requiresArg: true, describe: 'run the workers with this group', defaultDescription: "the user's" },
+  dashboard: { type: 'string', requiresArg: true, describe: 'serve a live page of the pool (reload, scale, pause) on <host:port>, loopback unless a token is set' },
+  'dashboard-token': { type: 'string', requiresArg: true, describe: 'secret every dashboard request needs; allows non-loopback addresses (better: SUPERVISE_DASHBOARD_TOKEN)' },
+  metrics: { type: 'string', requiresArg: true, describe: 'serve Prometheus metrics at http://<host:port>/metrics, loopback unless a token is set' },
 } as const;
 
 /** Parses argv; on a usage error prints one line (with a did-you-mean for a misspelt flag) and exits 2. */
@@ -115,6 +118,9 @@ async function main(): Promise<void> {
       logBackups: args['log-backups'] as number,
       user: args.user as string,
       group: args.group as string,
+      dashboard: args.dashboard as string,
+      dashboardToken: args['dashboard-token'] as string,
+      metrics: args.metrics as string,
       handleSignals: true,
     });
   } catch (error) {
