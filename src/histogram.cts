@@ -30,13 +30,13 @@ export class Histogram {
     this.#counts = new Array<number>(bounds.length + 1).fill(0);
   }
 
-  /** Counts one value. */
-  observe(value: number): void {
+  /** Counts `times` observations of `value` (default once). */
+  observe(value: number, times = 1): void {
     let i = 0;
     while (i < this.bounds.length && value > this.bounds[i]!) i++;
-    this.#counts[i]!++;
-    this.#sum += value;
-    this.#count++;
+    this.#counts[i]! += times;
+    this.#sum += value * times;
+    this.#count += times;
   }
 
   /** Adds another histogram's counts (same bounds) into this one. */

@@ -14,7 +14,7 @@ describe('--pid-file', () => {
     const cli = startCli(['--app', fixture('app.cjs'), '--pid-file', pidFile]);
     await cli.waitForLog(/master ready/);
     assert.equal(readFileSync(pidFile, 'utf8'), `${cli.pid}\n`);
-    assert.deepEqual(readdirSync(tmp.dir), ['supervise.pid'], 'no temporary file left behind');
+    assert.deepEqual(readdirSync(tmp.dir).sort(), ['supervise.pid', 'supervise.sock'], 'no temporary file left behind (the control socket sits beside the pid file)');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     assert.ok(!existsSync(pidFile));
