@@ -77,6 +77,26 @@ describe('pause and resume', () => {
     tmp.remove();
   });
 
+  it('a reload during a pause moves every id to new code and stays paused', async () => {
+    const tmp = tempDir();
+    const log = join(tmp.dir, 'events.jsonl');
+    const sv = new Supervisor({ app: fixture('app.cjs'), workers: 2, poll: 1, quiet: true, env: { FIXTURE_LOG: log, TASK_MS: '50' } });
+    sv.on('fork', (w) => track(w.pid));
+    await sv.start();
+    await sv.pause();
+    const old = sv.workers.map((w) => w.pid);
+    const starts = readEvents(log).filter((e) => e.ev === 'start').length;
+    await sv.reload();
+    assert.ok(sv.workers.every((w) => !old.includes(w.pid)), 'new processes hold the ids');
+    await sleep(300);
+    assert.equal(readEvents(log).filter((e) => e.ev === 'start').length, starts, 'no task starts: still paused');
+    assert.ok((await sv.status()).workers.every((w) => w.paused));
+    await sv.resume();
+    await waitFor(() => sv.workers.every((w) => readEvents(log).some((e) => e.ev === 'start' && e.pid === w.pid)), 10_000, 'the new workers at work');
+    await sv.stop();
+    tmp.remove();
+  });
+
   it('through the API: pause() resolves once every worker holds; a stop while paused exits at once', async () => {
     const tmp = tempDir();
     const log = join(tmp.dir, 'events.jsonl');
