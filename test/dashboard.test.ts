@@ -1,0 +1,271 @@
+/**
+ * --dashboard in a real headless Chromium (Debian's, driven by playwright-core): the page shows one
+ * row per worker with the pool's own pids, its buttons scale and pause the real pool, a page of
+ * another origin cannot act on it, a rebound Host is refused, a token guards everything when set
+ * (embedding API), and a non-loopback address without a token is refused at start.
+ *
+ * Chromium comes from Debian's packages: installed with apt-get when missing (as root, which CI
+ * is); the tests skip, saying why, only when that is impossible here.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Supervisor } from '../dist/index.js';
+import { httpRequest } from './http-client.js';
+import { fixture, isAlive, killStarted, parentOf, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const run = promisify(execFile);
+
+let skipReason: string | undefined;
+let browser: Browser | undefined;
+
+/** Installs Debian's chromium when missing; sets skipReason when this machine cannot. */
+async function ensureChromium(): Promise<void> {
+  if (existsSync(CHROMIUM)) return;
+  const hasApt = await run('sh', ['-c', 'command -v apt-get']).then(() => true, () => false);
+  if (process.getuid?.() !== 0 || !hasApt) {
+    skipReason = `no ${CHROMIUM}, and apt-get cannot install it here (needs root and apt-get): apt-get install chromium`;
+    return;
+  }
+  const options = { timeout: 300_000, killSignal: 'SIGKILL' as const, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  await run('apt-get', ['update', '-qq'], options);
+  await run('apt-get', ['install', '-y', '-qq', 'chromium'], options);
+  assert.ok(existsSync(CHROMIUM), `apt-get installed chromium but there is no ${CHROMIUM}`);
+}
+
+before(
+  async () => {
+    await ensureChromium();
+    if (skipReason !== undefined) return;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'], timeout: 60_000 });
+  },
+  { timeout: 660_000 },
+);
+
+after(async () => {
+  killStarted();
+  await browser?.close();
+});
+
+/** A row of the page's worker table, from its data attributes. */
+interface Row {
+  readonly id: string;
+  readonly pid: string;
+  readonly state: string;
+  readonly paused: string;
+}
+
+/** The rows the page shows now. */
+function rows(page: Page): Promise<Row[]> {
+  return page.evaluate<Row[]>('[...document.querySelectorAll("#workers tr")].map((r) => ({ ...r.dataset }))');
+}
+
+/** Waits until the page shows `n` rows, every one running (paused or not). */
+async function rowsRunning(page: Page, n: number): Promise<Row[]> {
+  return waitFor(async () => {
+    const shown = await rows(page);
+    return shown.length === n && shown.every((r) => r.state === 'running') ? shown : undefined;
+  }, 15_000, `the page to show ${n} running workers`);
+}
+
+/**
+ * Waits until `expression` is true in the page. (Not page.waitForFunction: it evaluates strings
+ * with eval inside the page, which the dashboard's CSP rightly forbids.)
+ */
+function waitInPage(page: Page, expression: string, what: string, ms = 10_000): Promise<unknown> {
+  return waitFor(() => page.evaluate<boolean>(expression), ms, what);
+}
+
+/** The pool's own view, through its control socket (not through the dashboard). */
+async function controlStatus(socket: string): Promise<{ size: number; paused: boolean; workers: Array<{ id: number; pid: number; state: string; paused: boolean }> }> {
+  const result = await runCli(['status', '--json', '--control', socket]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as Awaited<ReturnType<typeof controlStatus>>;
+}
+
+/** Opens a fresh page, failing the test on any script error or console error it reports (a CSP violation included). */
+async function openPage(url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+  await page.goto(url, { timeout: 15_000 });
+  return { page, problems };
+}
+
+/** Serves a blank page on another origin of this machine (another port), as an attacker's site would be. */
+async function otherOrigin(): Promise<{ url: string; server: Server }> {
+  const server = createServer((_, res) => res.end('<!doctype html><title>elsewhere</title>'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(typeof address === 'object' && address !== null);
+  return { url: `http://127.0.0.1:${address.port}/`, server };
+}
+
+describe('--dashboard in headless Chromium', () => {
+  it('shows the workers with their pids; +1 grows the pool, Scale sets it, Pause pauses it', { timeout: 90_000 }, async (t) => {
+    if (skipReason !== undefined) return t.skip(skipReason);
+    const tmp = tempDir();
+    const socket = join(tmp.dir, 'sock');
+    const cli: RunningCli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1', '--dashboard', '127.0.0.1:0', '--control', socket], {
+      env: { TASK_MS: '50' },
+    });
+    const url = (await cli.waitForLog(/dashboard (http:\/\/127\.0\.0\.1:\d+\/)$/m))[1]!;
+    await cli.waitForLog(/master ready/);
+    const { page, problems } = await openPage(url);
+
+    // One row per worker, with the pids the pool spawned, children of the master.
+    const shown = await rowsRunning(page, 2);
+    assert.deepEqual(shown.map((r) => [Number(r.id), Number(r.pid)]), [...cli.workerPids()].sort((a, b) => a[0] - b[0]));
+    for (const row of shown) assert.equal(parentOf(Number(row.pid)), cli.pid);
+    // The sparkline draws tasks per second once two polls have come back.
+    await waitInPage(page, 'document.querySelector("#spark-line").getAttribute("points").split(" ").length >= 2', 'the sparkline to have two points', 10_000);
+    assert.match(await page.textContent('#rate') ?? '', /^[1-9][\d.]* tasks\/s$/);
+
+    // +1: a third worker, in the page and in the real pool.
+    await page.click('#scale-up');
+    const grown = await rowsRunning(page, 3);
+    const newPid = Number(grown[2]!.pid);
+    track(newPid);
+    assert.equal(cli.workerPids().get(2), newPid, 'the page shows the pid the master spawned for id 2');
+    assert.ok(isAlive(newPid) && parentOf(newPid) === cli.pid, 'a live worker of this master');
+    const afterGrow = await controlStatus(socket);
+    assert.equal(afterGrow.size, 3);
+    assert.deepEqual(afterGrow.workers.map((w) => w.pid), grown.map((r) => Number(r.pid)));
+    await waitInPage(page, 'document.querySelector("#message").textContent === "scale to 3: done"', 'the page to say the scale is done', 10_000);
+
+    // A number and Scale: back to 2; id 2 retires.
+    await page.fill('#scale-count', '2');
+    await page.click('#scale');
+    await rowsRunning(page, 2);
+    await waitFor(() => !isAlive(newPid), 10_000, 'worker 2 to exit');
+    assert.equal((await controlStatus(socket)).size, 2);
+
+    // Pause: every row paused, the pool paused, and Resume enabled.
+    await page.click('#pause');
+    await waitInPage(page, 'document.body.dataset.paused === "true" && [...document.querySelectorAll("#workers tr")].every((r) => r.dataset.paused === "true")', 'every row paused', 15_000);
+    const paused = await controlStatus(socket);
+    assert.ok(paused.paused && paused.workers.every((w) => w.paused), JSON.stringify(paused));
+    assert.equal(await page.isDisabled('#resume'), false);
+    assert.equal(await page.isDisabled('#pause'), true);
+    await page.click('#resume');
+    await waitInPage(page, 'document.body.dataset.paused === "false"', 'the page to show the pool resumed', 10_000);
+    assert.equal((await controlStatus(socket)).paused, false);
+
+    // Another origin's page cannot act: a JSON POST dies at the CORS preflight, a "simple" one is refused.
+    const elsewhere = await otherOrigin();
+    try {
+      const attacker = await browser!.newPage();
+      await attacker.goto(elsewhere.url);
+      const outcome = await attacker.evaluate<string[]>(`(async () => {
+        const target = ${JSON.stringify(`${url}api/scale`)};
+        const results = [];
+        await fetch(target, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"workers":5}' })
+          .then((r) => results.push('json ' + r.status), () => results.push('json blocked'));
+        await fetch(target, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: '{"workers":5}' })
+          .then((r) => results.push('simple ' + r.type), () => results.push('simple blocked'));
+        return results;
+      })()`);
+      assert.equal(outcome[0], 'json blocked');
+      await attacker.close();
+    } finally {
+      elsewhere.server.close();
+    }
+    await cli.waitForLog(/dashboard: refused scale from \S+: cross-origin request refused \(Origin "http:\/\/127\.0\.0\.1:\d+"\)/);
+
+    // Without the browser: no Origin, a foreign Origin, or the page's Origin with a wrong CSRF token: 403.
+    const csrf = await page.getAttribute('meta[name="supervise-csrf"]', 'content');
+    assert.match(csrf ?? '', /^[\w-]{40,}$/);
+    const origin = url.replace(/\/$/, '');
+    const post = (headers: Record<string, string>): Promise<number> =>
+      httpRequest(`${url}api/scale`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: '{"workers":5}' }).then((a) => a.status);
+    assert.equal(await post({ 'X-CSRF-Token': csrf! }), 403, 'no Origin');
+    assert.equal(await post({ Origin: 'http://evil.example', 'X-CSRF-Token': csrf! }), 403, 'foreign Origin');
+    assert.equal(await post({ Origin: origin }), 403, 'no CSRF token');
+    assert.equal(await post({ Origin: origin, 'X-CSRF-Token': `${csrf!}x` }), 403, 'wrong CSRF token');
+    // A page whose DNS name was rebound to 127.0.0.1 sends its own name as Host: refused, reads too.
+    const port = new URL(url).port;
+    assert.equal((await httpRequest(`${url}api/status`, { headers: { Host: `rebound.example:${port}` } })).status, 421);
+    const final = await controlStatus(socket);
+    assert.equal(final.size, 2, 'nothing changed the pool');
+    assert.equal(final.workers.length, 2);
+
+    assert.deepEqual(problems, [], 'no script error and no CSP violation on the page');
+    await page.close();
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+    tmp.remove();
+  });
+
+  it('with a token (embedding API): the page works from ?token=, every request without it gets 401', { timeout: 60_000 }, async (t) => {
+    if (skipReason !== undefined) return t.skip(skipReason);
+    const token = 'dashboard-test-token-0123456789';
+    const sv = new Supervisor({ app: fixture('app.cjs'), workers: 2, dashboard: '127.0.0.1:0', dashboardToken: token, quiet: true });
+    sv.on('fork', (w) => track(w.pid));
+    await sv.start();
+    try {
+      const url = sv.dashboardUrl!;
+      assert.match(url, /^http:\/\/127\.0\.0\.1:[1-9]\d*\/$/);
+      const origin = url.replace(/\/$/, '');
+
+      const unauthorized = await httpRequest(`${url}api/status`);
+      assert.equal(unauthorized.status, 401);
+      assert.equal(unauthorized.headers['www-authenticate'], 'Bearer realm="supervise"');
+      assert.equal((await httpRequest(`${url}api/status`, { headers: { Authorization: `Bearer ${token}x` } })).status, 401);
+      const authorized = await httpRequest(`${url}api/status`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(authorized.status, 200);
+      assert.equal((JSON.parse(authorized.body) as { size: number }).size, 2);
+
+      const { page, problems } = await openPage(`${url}?token=${token}`);
+      const shown = await rowsRunning(page, 2);
+      assert.deepEqual(shown.map((r) => Number(r.pid)), sv.workers.map((w) => w.pid));
+      assert.equal(page.url(), url, 'the token is taken out of the address bar');
+      // The same-origin page with its CSRF token is not enough: the token is.
+      const csrf = await page.getAttribute('meta[name="supervise-csrf"]', 'content');
+      const noBearer = await httpRequest(`${url}api/scale`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: origin, 'X-CSRF-Token': csrf! }, body: '{"workers":3}' });
+      assert.equal(noBearer.status, 401);
+      assert.equal(sv.size, 2);
+      await page.click('#scale-up');
+      await rowsRunning(page, 3);
+      assert.equal(sv.size, 3);
+      assert.deepEqual(problems, []);
+      await page.close();
+    } finally {
+      await sv.stop();
+    }
+    assert.equal(sv.dashboardUrl, undefined);
+  });
+});
+
+describe('--dashboard address rules', () => {
+  it('refuses a non-loopback address without a token, in one line, before any worker', async () => {
+    const result = await runCli(['--app', fixture('app.cjs'), '--dashboard', '0.0.0.0:8123']);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      'supervise: refusing --dashboard "0.0.0.0:8123": not a loopback address; serving beyond this machine needs --dashboard-token (or SUPERVISE_DASHBOARD_TOKEN)\n',
+    );
+  });
+
+  it('refuses an address in use with one line and starts no worker', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const tmp = tempDir();
+      const result = await runCli(['--app', fixture('app.cjs'), '--dashboard', `127.0.0.1:${port}`, '--control', join(tmp.dir, 'sock')]);
+      tmp.remove();
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr.trim().split('\n').at(-1), `supervise: cannot serve the dashboard on 127.0.0.1:${port}: the address is in use`);
+      assert.doesNotMatch(result.stderr, /spawned/);
+    } finally {
+      busy.close();
+    }
+  });
+});
