@@ -16,4 +16,6 @@ export type { WorkerExit, WorkerState } from './worker-handle.js';
 export type { App, WorkerContext } from './app-loader.cjs';
 export type { FailurePhase } from './protocol.cjs';
 export { ErrorCode, SuperviseError, isSuperviseError } from './errors.cjs';
+// For embedders serving metrics from their own HTTP server: formatMetrics(await sv.status()).
+export { METRICS_CONTENT_TYPE, formatMetrics } from './metrics.js';
 export type { ErrorCodeValue } from './errors.cjs';
