@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   const argv = hideBin(process.argv);
   if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
   const args = await parseArgs(argv);
+  // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
+  delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
   const control = await controlPath(args.control, args['pid-file']);
   let supervisor: Supervisor;
   try {

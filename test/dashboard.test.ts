@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -243,7 +243,35 @@ describe('--dashboard in headless Chromium', () => {
   });
 });
 
-describe('--dashboard address rules', () => {
+describe('--dashboard and --metrics without a browser', () => {
+  it('off loopback with SUPERVISE_DASHBOARD_TOKEN: both need the token, and no worker inherits it', async () => {
+    const token = 'env-token-for-the-test-0123456789';
+    const tmp = tempDir();
+    const cli = startCli(['--app', fixture('app.cjs'), '--dashboard', '0.0.0.0:0', '--metrics', '0.0.0.0:0', '--control', join(tmp.dir, 'sock')], {
+      env: { SUPERVISE_DASHBOARD_TOKEN: token },
+    });
+    const dashboard = (await cli.waitForLog(/dashboard http:\/\/0\.0\.0\.0:(\d+)\/ \(token required\)$/m))[1]!;
+    const metrics = (await cli.waitForLog(/metrics http:\/\/0\.0\.0\.0:(\d+)\/metrics$/m))[1]!;
+    await cli.waitForLog(/master ready/);
+    assert.doesNotMatch(cli.stderr(), new RegExp(token), 'the token is never logged');
+    // Requests go to loopback only; the server listens on every address.
+    const bearer = { Authorization: `Bearer ${token}` };
+    assert.equal((await httpRequest(`http://127.0.0.1:${dashboard}/api/status`)).status, 401);
+    assert.equal((await httpRequest(`http://127.0.0.1:${dashboard}/api/status`, { headers: bearer })).status, 200);
+    assert.equal((await httpRequest(`http://127.0.0.1:${metrics}/metrics`)).status, 401);
+    const scraped = await httpRequest(`http://127.0.0.1:${metrics}/metrics`, { headers: bearer });
+    assert.equal(scraped.status, 200);
+    assert.match(scraped.body, /^supervise_pool_size 1$/m);
+    const worker = cli.workerPids().get(0)!;
+    const environ = readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('SUPERVISE_WORKER_ID=0'), 'read the worker\'s environment');
+    assert.ok(!environ.some((v) => v.startsWith('SUPERVISE_DASHBOARD_TOKEN=')), 'the worker did not inherit the token');
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+    tmp.remove();
+  });
+
+
   it('refuses a non-loopback address without a token, in one line, before any worker', async () => {
     const result = await runCli(['--app', fixture('app.cjs'), '--dashboard', '0.0.0.0:8123']);
     assert.equal(result.code, 2);
