@@ -2,7 +2,7 @@
  * The master's control socket: a Unix domain socket (never TCP) only its owner can open, taking one
  * JSON request per line and answering each with one JSON line once the operation is done.
  */
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { makeDir } from './make-dir.js';
@@ -97,6 +97,7 @@ function serveConnection(socket: Socket, target: ControlTarget, log: Logger): vo
       let request: ControlRequest;
       try {
         request = JSON.parse(line) as ControlRequest;
+        if (typeof request !== 'object' || request === null) throw new TypeError('not an object');
       } catch {
         socket.end(JSON.stringify({ ok: false, error: 'a request is one JSON object per line', code: ErrorCode.CONTROL }) + '\n');
         return;
@@ -119,6 +120,19 @@ export function isControlServed(path: string): Promise<boolean> {
     });
     probe.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Refuses a socket directory someone else could tamper with: it must belong to this user or root,
+ * and not be writable by others unless sticky (as /tmp is), where others cannot replace our file.
+ */
+function assertSafeDirectory(dir: string): void {
+  const info = lstatSync(dir);
+  const uid = process.getuid?.() ?? 0;
+  const othersMayWrite = (info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0;
+  if (!info.isDirectory() || (info.uid !== uid && info.uid !== 0) || othersMayWrite) {
+    throw new SuperviseError(ErrorCode.CONTROL, `control socket directory ${dir} is not safe: it must belong to uid ${uid} or root, and others must not be able to write to it`);
+  }
 }
 
 /** Binds `server` to `path` with owner-only permissions from the first instant. */
@@ -149,6 +163,7 @@ export async function serveControl(path: string, target: ControlTarget, log: Log
   const server = createServer((socket) => serveConnection(socket, target, log));
   try {
     makeDir(dirname(path), 0o700);
+    assertSafeDirectory(dirname(path));
     try {
       await listenOwnerOnly(server, path);
     } catch (error) {

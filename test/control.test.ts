@@ -4,7 +4,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fixture, isAlive, killStarted, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 
@@ -181,6 +182,35 @@ describe('the control socket', () => {
     assert.equal((await runCli(['status', '--control', path])).code, 0, 'the first master keeps its socket');
     cli.child.kill('SIGTERM');
     await cli.exited;
+    tmp.remove();
+  });
+
+  it('answers garbage with an error and keeps serving; refuses a directory others may write to', async () => {
+    const cli = startCli(['--app', fixture('app.cjs'), '--poll', '1']);
+    await cli.waitForLog(/master ready/);
+    for (const garbage of ['null', '42', '{"command":"explode"}', 'not json']) {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = createConnection(cli.controlPath, () => socket.write(garbage + '\n'));
+        socket.setEncoding('utf8');
+        socket.once('data', (data: string) => {
+          socket.destroy();
+          resolve(data);
+        });
+        socket.once('error', reject);
+      });
+      assert.equal((JSON.parse(reply) as { ok: boolean }).ok, false, `${garbage} is refused`);
+    }
+    assert.ok(isAlive(cli.pid));
+    assert.equal((await client(cli, ['status'])).code, 0, 'still serving');
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o777);
+    const unsafe = await runCli(['--app', fixture('app.cjs'), '--control', join(tmp.dir, 'x.sock')]);
+    assert.equal(unsafe.code, 1);
+    assert.match(unsafe.stderr, /supervise: control socket directory .* is not safe: .*\n$/);
+    assert.doesNotMatch(unsafe.stderr, /spawned/);
     tmp.remove();
   });
 
