@@ -1,13 +1,9 @@
 /**
  * Prometheus metrics of the pool: `formatMetrics` turns a PoolStatus into the text exposition
- * format 0.0.4, and `serveMetrics` serves it at /metrics.
+ * format 0.0.4 (metrics-server.ts serves it). Pure, and public: an embedder with its own HTTP
+ * server can answer `formatMetrics(await sv.status())`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ErrorCode, firstLine } from './errors.cjs';
 import type { HistogramSnapshot } from './histogram.cjs';
-import { isHostAllowed, isLoopback, listenHttp, type HttpAddress } from './http-address.js';
-import { hasBearer, send, serviceHandle, type HttpService } from './http-service.js';
-import type { Logger } from './log.js';
 import type { PoolStatus } from './pool-status.js';
 import type { SlotState } from './supervisor.js';
 
@@ -115,44 +111,4 @@ export function formatMetrics(status: PoolStatus): string {
   out.histogram('supervise_task_duration_seconds', 'Durations of finished tasks, over every process the pool has run.', status.taskSeconds);
   out.histogram('supervise_respawn_latency_seconds', "From a worker's exit to its replacement ready (respawns, not reload hand-overs).", status.respawnSeconds);
   return out.text();
-}
-
-/** The pool the metrics are read from: a Supervisor. */
-export interface MetricsTarget {
-  status(): Promise<PoolStatus>;
-}
-
-/** Answers one scrape (or refuses it). */
-async function handle(request: IncomingMessage, response: ServerResponse, address: HttpAddress, port: number, token: string | undefined, target: MetricsTarget): Promise<void> {
-  const text = 'text/plain; charset=utf-8';
-  if (!isHostAllowed(request.headers.host, address, port)) return send(response, 421, text, `Host ${JSON.stringify(request.headers.host ?? '')} is not this server's address\n`);
-  const path = new URL(request.url ?? '/', 'http://x').pathname;
-  if (path !== '/metrics') return send(response, 404, text, path === '/' ? 'supervise: the metrics are at /metrics\n' : `no such page: ${path}\n`);
-  if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, text, `${request.method} not allowed\n`, { Allow: 'GET, HEAD' });
-  // Off loopback the token guards the metrics too (a Prometheus scrape config sets it as `authorization`).
-  if (token !== undefined && !isLoopback(address.host) && !hasBearer(request, token)) {
-    return send(response, 401, text, 'these metrics need Authorization: Bearer <token>\n', { 'WWW-Authenticate': 'Bearer realm="supervise"' });
-  }
-  try {
-    send(response, 200, METRICS_CONTENT_TYPE, formatMetrics(await target.status()));
-  } catch (error) {
-    send(response, 500, text, `cannot read the pool's status: ${firstLine(error)}\n`);
-  }
-}
-
-/**
- * Serves `formatMetrics(await target.status())` at `http://<address>/metrics` and logs the URL.
- * Off loopback (allowed only with `token`, which resolveOptions enforces) a scrape needs
- * `Authorization: Bearer <token>`. Rejects with SuperviseError E_OPTION when the address cannot be bound.
- */
-export async function serveMetrics(address: HttpAddress, token: string | undefined, target: MetricsTarget, log: Logger): Promise<HttpService> {
-  let port = 0;
-  const server = createServer((request, response) => {
-    handle(request, response, address, port, token, target).catch(() => response.destroy());
-  });
-  port = await listenHttp(server, address, 'metrics', ErrorCode.OPTION);
-  server.unref();
-  const service = serviceHandle(server, address, port, '/metrics');
-  log.info('metrics', `metrics ${service.url}`, { url: service.url });
-  return service;
 }

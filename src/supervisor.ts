@@ -15,7 +15,7 @@ import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 import { serveControl, type ControlServer } from './control-server.js';
 import { serveDashboard } from './dashboard.js';
 import type { HttpService } from './http-service.js';
-import { serveMetrics } from './metrics.js';
+import { serveMetrics } from './metrics-server.js';
 import { hangReason, heartbeatInterval, workerLimits } from './hang-watch.js';
 import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from './histogram.cjs';
 import { LogFiles, workerLogName } from './log-files.js';
