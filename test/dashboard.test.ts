@@ -33,10 +33,29 @@ async function ensureChromium(): Promise<void> {
     skipReason = `no ${CHROMIUM}, and apt-get cannot install it here (needs root and apt-get): apt-get install chromium`;
     return;
   }
-  const options = { timeout: 300_000, killSignal: 'SIGKILL' as const, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-  await run('apt-get', ['update', '-qq'], options);
-  await run('apt-get', ['install', '-y', '-qq', 'chromium'], options);
+  await aptGet(['update', '-qq']);
+  await aptGet(['install', '-y', '-qq', 'chromium']);
   assert.ok(existsSync(CHROMIUM), `apt-get installed chromium but there is no ${CHROMIUM}`);
+}
+
+/**
+ * Runs apt-get, waiting while another apt-get holds its locks: make check runs two test files at
+ * once, and the PostgreSQL example's test may be installing its own package (apt's
+ * DPkg::Lock::Timeout covers the dpkg lock but not the lists lock of `update`).
+ */
+async function aptGet(args: string[]): Promise<void> {
+  const options = { timeout: 300_000, killSignal: 'SIGKILL' as const, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      await run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', ...args], options);
+      return;
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '');
+      if (!/Could not get lock|Unable to lock/.test(stderr) || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 before(
