@@ -109,6 +109,8 @@ const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url
 export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement = {}) => {
   const { outputFd, account } = placement;
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SUPERVISE_WORKER_ID: id === undefined ? '' : String(id) };
+  // The dashboard's secret is the master's: app code (perhaps another user's, with --user) never sees it.
+  delete env['SUPERVISE_DASHBOARD_TOKEN'];
   if (account?.name !== undefined) Object.assign(env, { USER: account.name, LOGNAME: account.name, HOME: account.home });
   const output = outputFd ?? 'inherit';
   return spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, options.app, JSON.stringify(config)], {

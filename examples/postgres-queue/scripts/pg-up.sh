@@ -17,6 +17,20 @@ find_bindir() {
   if [[ -n "$dir" && -x "$dir/initdb" ]]; then echo "$dir"; fi
 }
 
+# Runs apt-get, waiting (up to 5 min) while another apt-get holds its locks; DPkg::Lock::Timeout
+# covers dpkg's lock but not the lists lock `update` takes.
+apt_retry() {
+  local deadline=$((SECONDS + 300)) out
+  until out=$(apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1); do
+    if ! grep -qE 'Could not get lock|Unable to lock' <<<"$out" || ((SECONDS > deadline)); then
+      printf '%s\n' "$out" >&2
+      return 1
+    fi
+    sleep 2
+  done
+  printf '%s\n' "$out" >&2
+}
+
 BINDIR=$(find_bindir)
 if [[ -z "$BINDIR" ]]; then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
@@ -25,8 +39,9 @@ if [[ -z "$BINDIR" ]]; then
   fi
   log "installing PostgreSQL from Debian's packages (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq postgresql >&2
+  # make check runs test files two at a time: another one may be installing (chromium) right now.
+  apt_retry update -qq
+  apt_retry install -y -qq postgresql
   BINDIR=$(find_bindir)
   if [[ -z "$BINDIR" ]]; then log "apt-get ran but no initdb under /usr/lib/postgresql/*/bin"; exit 1; fi
 fi
