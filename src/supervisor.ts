@@ -3,10 +3,8 @@
  * backoff, a poll sweep as backstop, scaling, and stopping. Signals are not handled here (see
  * signals.ts); the CLI and embedders drive this class through its methods.
  */
-import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
 import { loadApp, type App } from './app-loader.cjs';
@@ -26,6 +24,7 @@ import type { LastExit, PoolStatus, WorkerStatus } from './pool-status.js';
 import { CpuMeter, readProcessStats } from './process-stats.js';
 import type { FailedMessage, FailurePhase, RuntimeConfig } from './protocol.cjs';
 import { installSignalHandlers } from './signals.js';
+import { spawnWorkerProcess, type SpawnWorker } from './spawn-worker.js';
 import { WorkerHandle, signalProcessGroup, type ChildLike, type SignalGroup, type WorkerExit, type WorkerState } from './worker-handle.js';
 
 /**
@@ -86,44 +85,13 @@ export interface StopOptions {
   readonly graceful?: boolean;
 }
 
-/** Where a worker's output goes and whom it runs as, beyond the options. */
-export interface SpawnPlacement {
-  /** With --log-dir: an open fd of the worker's log file, for its stdout and stderr. */
-  readonly outputFd?: number | undefined;
-  /** With --user/--group: the account the worker runs as. */
-  readonly account?: Account | undefined;
-}
-
-/** Starts the process for one id, or (id undefined) a spare that loads the app and waits for one. */
-export type SpawnWorker = (id: number | undefined, options: ResolvedOptions, config: RuntimeConfig, placement?: SpawnPlacement) => ChildLike;
+export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
 
 /** Seams for unit tests; not part of the public contract. @internal */
 export interface SupervisorInternals {
   readonly spawnWorker?: SpawnWorker;
   readonly signalGroup?: SignalGroup;
 }
-
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
-
-/** Spawns a real worker: a fresh node running the worker entry, leader of its own process group. */
-export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement = {}) => {
-  const { outputFd, account } = placement;
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SUPERVISE_WORKER_ID: id === undefined ? '' : String(id) };
-  // The dashboard's secret is the master's: app code (perhaps another user's, with --user) never sees it.
-  delete env['SUPERVISE_DASHBOARD_TOKEN'];
-  if (account?.name !== undefined) Object.assign(env, { USER: account.name, LOGNAME: account.name, HOME: account.home });
-  const output = outputFd ?? 'inherit';
-  return spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, options.app, JSON.stringify(config)], {
-    cwd: options.cwd,
-    env,
-    // stdin is nobody's; stdout/stderr are inherited (or a log file) so a worker's output survives the master.
-    stdio: ['ignore', output, output, 'ipc'],
-    // Its own process group: terminal signals reach only the master, which stops workers in order,
-    // and a stop can signal the worker's own children with it.
-    detached: true,
-    ...(account !== undefined && { uid: account.uid, gid: account.gid }),
-  });
-};
 
 /** What the pool keeps per id. */
 interface Slot {

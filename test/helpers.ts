@@ -19,16 +19,34 @@ export function fixture(name: string): string {
   return join(FIXTURES, name);
 }
 
-const started = new Set<number>();
+/** Pids this test file started or saw, with their start time (so a reused pid is never killed). */
+const started = new Map<number, string | undefined>();
+
+/** Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), if readable. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 
 /** Remembers a pid so that `killStarted` kills it at the end of the test file. */
 export function track(pid: number | undefined): void {
-  if (pid !== undefined) started.add(pid);
+  if (pid === undefined || started.has(pid)) return;
+  const startTime = startTimeOf(pid);
+  if (startTime === undefined && existsSync('/proc/self/stat')) return; // already gone: nothing to kill, ever
+  started.set(pid, startTime);
 }
 
-/** SIGKILLs every process this test file started or saw (masters and workers), by pid. */
+/**
+ * SIGKILLs every process this test file started or saw (masters and workers), by pid, unless the
+ * pid now belongs to another process: pids wrap quickly on a machine running thousands of workers.
+ */
 export function killStarted(): void {
-  for (const pid of started) {
+  for (const [pid, startTime] of started) {
+    if (startTime !== undefined && startTimeOf(pid) !== startTime) continue; // gone, or reused
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

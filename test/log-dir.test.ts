@@ -72,7 +72,7 @@ describe('--log-dir', () => {
     assert.equal((await cli.exited).code, 0);
     for (const id of [0, 1]) {
       const counts = assertNoLineLost(linesOf(dir, `worker-${id}.log`));
-      assert.equal(counts.size, 1, `one process wrote worker-${id}.log`);
+      assert.equal(counts.size, 1, `one process wrote worker-${id}.log; master.log:\n${readFileSync(join(dir, 'master.log'), 'utf8')}`);
       assert.ok([...counts.values()][0]! > 100, 'many lines written');
     }
     assert.ok(readFileSync(join(dir, 'master.log'), 'utf8').includes('master stopped'));
