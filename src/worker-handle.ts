@@ -79,6 +79,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #failure: FailedMessage | undefined;
   #holding = false;
   #durations: HistogramSnapshot | undefined;
+  #refreshing: Promise<void> | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   readonly #child: ChildLike;
   readonly #signalGroup: SignalGroup;
@@ -187,17 +188,19 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
    */
   refresh(ms: number): Promise<void> {
     if (this.#state !== 'running' && this.#state !== 'stopping') return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+    // Concurrent askers (a dashboard, a scrape, `supervise status`) share one question.
+    this.#refreshing ??= new Promise<void>((resolve) => {
+      const done = (): void => {
         clearTimeout(timer);
-        self.off('progress', done);
+        this.off('progress', done);
+        this.#refreshing = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.on('progress', done);
       this.#send({ supervise: 1, type: 'report' });
     });
+    return this.#refreshing;
   }
 
   /** Resolves when the process has exited (never rejects). */
