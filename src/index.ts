@@ -15,6 +15,8 @@ export type { LogFormat, ResolvedOptions, SupervisorOptions } from './options.js
 export type { WorkerExit, WorkerState } from './worker-handle.js';
 export type { App, WorkerContext } from './app-loader.cjs';
 export type { FailurePhase } from './protocol.cjs';
+export type { LastExit, PoolStatus, WorkerStatus } from './pool-status.js';
+export type { HistogramSnapshot } from './histogram.cjs';
 export { ErrorCode, SuperviseError, isSuperviseError } from './errors.cjs';
 // For embedders serving metrics from their own HTTP server: formatMetrics(await sv.status()).
 export { METRICS_CONTENT_TYPE, formatMetrics } from './metrics.js';

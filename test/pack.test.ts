@@ -56,7 +56,7 @@ describe('the packed package, installed as a user would', () => {
   it('type-checks a TypeScript consumer, and its mistakes are compile errors', () => {
     writeFileSync(
       join(project.dir, 'consumer.ts'),
-      `import { Supervisor, SuperviseError, ErrorCode, type WorkerContext, type WorkerInfo } from 'supervise';
+      `import { Supervisor, SuperviseError, ErrorCode, formatMetrics, type PoolStatus, type WorkerContext, type WorkerInfo, type WorkerStatus } from 'supervise';
 const sv = new Supervisor({ app: './app.mjs', workers: 2, poll: 1, preload: false, logFormat: 'json' });
 sv.on('exit', (worker: WorkerInfo, exit) => console.log(worker.id, exit.code, exit.signal));
 sv.on('online', (worker) => console.log(worker.pid));
@@ -64,6 +64,11 @@ export async function workerStart(id: number, ctx: WorkerContext): Promise<void>
 export async function main(): Promise<void> {
   try { await sv.start(); } catch (e) { if (e instanceof SuperviseError && e.code === ErrorCode.APP_LOAD) console.error(e.message); }
   await sv.scale(3);
+  await sv.pause();
+  await sv.resume();
+  const status: PoolStatus = await sv.status();
+  const row: WorkerStatus | undefined = status.workers[0];
+  console.log(row?.tasks, row?.rssBytes, status.taskSeconds.count, formatMetrics(status).length);
   await sv.stop({ graceful: true });
   // @ts-expect-error workers is a number
   new Supervisor({ app: 'a.js', workers: '4' });
