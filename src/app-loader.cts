@@ -77,7 +77,8 @@ function loadHint(error: unknown, path: string): string {
 /**
  * Imports the app at absolute `path` and validates its exports. A `reload` count above 0 imports
  * the file afresh (for a preloading master's HUP); modules the app imports stay cached.
- * Throws SuperviseError E_APP_LOAD (with the app's error as `cause`) when importing fails,
+ * Throws SuperviseError E_APP_LOAD (with the app's error as `cause`) when importing fails or
+ * reading its exports throws (a getter, a Proxy),
  * E_APP_EXPORTS when workerStart is missing or a hook is not a function.
  */
 export async function loadApp(path: string, reload = 0): Promise<App> {
@@ -94,5 +95,11 @@ export async function loadApp(path: string, reload = 0): Promise<App> {
       cause: error,
     });
   }
-  return pickExports(namespace, path);
+  try {
+    return pickExports(namespace, path);
+  } catch (error) {
+    if (error instanceof SuperviseError) throw error;
+    // A getter or Proxy on the exports threw: the app's own failure, not ours.
+    throw new SuperviseError(ErrorCode.APP_LOAD, `app ${path} failed to load: reading its exports threw: ${firstLine(error)}`, { cause: error });
+  }
 }

@@ -509,7 +509,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     clearTimeout(slot.retryTimer);
     slot.retryTimer = undefined;
     this.#assign(slot, candidate, 'handed to new process');
-    await this.#until('reload', () => candidate.state === 'running' || this.#abandonedAt(slot, candidate));
+    // Ready is what counts: a TTOU may retire the id meanwhile, and its new process then leaves
+    // without a task, which is no failure of the new code.
+    await this.#until('reload', () => candidate.readyAt !== undefined || this.#abandonedAt(slot, candidate));
   }
 
   /** Error ending a reload when the new process for `slot` died before it was ready; else false. */
@@ -854,7 +856,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     slot.lastExit = { code: exit.code, signal: exit.signal, at: new Date() };
     const how = exit.signal !== null ? `signal=${exit.signal}` : `code=${exit.code}`;
     const log = exit.code === 0 ? this.#log.info : this.#log.error;
-    log.call(this.#log, 'exit', `worker[${slot.id}] exited ${how} pid=${handle.pid}`, {
+    const early = handle.readyAt === undefined ? ' before it was ready' : '';
+    log.call(this.#log, 'exit', `worker[${slot.id}] exited ${how} pid=${handle.pid}${early}`, {
       worker: slot.id,
       pid: handle.pid,
       code: exit.code,

@@ -217,6 +217,19 @@ function tolerateBrokenOutput(): void {
   process.stderr.on('error', ignore);
 }
 
+/**
+ * An app that closes the IPC channel itself leaves the master unable to stop or reload this worker,
+ * and its exit unexplained: tell the master why first. The worker then finishes its task and is replaced.
+ */
+function sayWhyOnDisconnect(): void {
+  const disconnect = process.disconnect?.bind(process);
+  if (disconnect === undefined) return;
+  process.disconnect = (): void => {
+    if (process.connected) void send({ supervise: 1, type: 'recycle', reason: 'the app called process.disconnect()' });
+    disconnect();
+  };
+}
+
 async function main(): Promise<void> {
   process.on('SIGTERM', () => requestStop(true, 'SIGTERM'));
   process.on('SIGINT', () => requestStop(true, 'SIGINT'));
@@ -243,6 +256,7 @@ async function main(): Promise<void> {
     }
   });
   process.on('uncaughtException', (error) => void fail('uncaught', error));
+  sayWhyOnDisconnect();
   setInterval(housekeeping, HOUSEKEEPING_MS).unref();
   tolerateBrokenOutput();
 

@@ -48,6 +48,20 @@ export const signalProcessGroup: SignalGroup = (pgid, signal) => {
 
 /** Longest wait, after a worker's exit, for its IPC channel to deliver the last messages. */
 const CHANNEL_DRAIN_MS = 200;
+/** How often a quick stop looks for what is left of an exited worker's process group. */
+const GROUP_POLL_MS = 50;
+/** How long after the SIGKILL a quick stop still waits for the group (zombies count until reaped). */
+const GROUP_KILL_WAIT_MS = 500;
+
+/** True while any process of group `pgid` exists (EPERM: it exists, but is not ours to signal). */
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 interface HandleEvents {
   loaded: [];
@@ -81,6 +95,8 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #durations: HistogramSnapshot | undefined;
   #refreshing: Promise<void> | undefined;
   #killTimer: NodeJS.Timeout | undefined;
+  /** Epoch ms when a quick stop's SIGKILL is due. */
+  #killAt = 0;
   readonly #child: ChildLike;
   readonly #signalGroup: SignalGroup;
   readonly #exited: Promise<WorkerExit>;
@@ -95,7 +111,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     this.#exited = new Promise((resolve) => this.once('exit', resolve));
     child.on('spawn', () => this.#state === 'spawning' && (this.#state = 'loading'));
     child.on('message', (message) => this.#onMessage(message));
-    child.on('exit', (code, signal) => this.#afterMessages(() => this.#onExit({ code, signal })));
+    child.on('exit', (code, signal) => this.#afterMessages(() => this.#afterGroup(() => this.#onExit({ code, signal }))));
     // A failed spawn (EAGAIN, ENOMEM) emits 'error' and may never emit 'exit'.
     child.on('error', (error) => {
       trace.worker('worker[%s] process error: %s', this.#id, error.message);
@@ -210,20 +226,24 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
 
   /**
    * Asks the worker to stop. Graceful: it finishes its current task and exits, with no deadline.
-   * Quick: ctx.signal aborts and the process group gets SIGTERM, then SIGKILL after `graceMs`.
-   * A worker that has not reached its first task is always stopped quickly: there is nothing to cut.
-   * Calling it again can only make the stop quicker, never slower.
+   * Quick: ctx.signal aborts and the process group gets SIGTERM, then SIGKILL after `graceMs`; the
+   * exit is reported once nothing of the group is left, so the worker's own children do not outlive
+   * the stop. A process holding no id (a spare, a reload candidate) runs no task, so it is always
+   * stopped quickly; one holding an id may already run its first task before the master hears
+   * `ready`, so it is never signalled by a graceful stop. Calling it again can only make the stop
+   * quicker, never slower.
    */
   stop(graceful: boolean, graceMs: number): void {
     if (this.#state === 'exited') return;
     const wasStopping = this.#state === 'stopping';
     this.#state = 'stopping';
-    if (graceful && this.#readyAt !== undefined && this.#id !== undefined) {
+    if (graceful && this.#id !== undefined) {
       if (!wasStopping) this.#send({ supervise: 1, type: 'stop', graceful: true });
       return;
     }
     if (this.#killTimer !== undefined) return; // a quick stop is already under way
     this.signal('SIGTERM');
+    this.#killAt = Date.now() + graceMs;
     this.#killTimer = setTimeout(() => this.kill(), graceMs);
   }
 
@@ -297,6 +317,22 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
       clearTimeout(timer);
       then();
     });
+  }
+
+  /**
+   * Runs `then` at once, or, when a quick stop is under way and the exited worker's process group
+   * still has members (its own children got the SIGTERM too), once the group is empty: they have
+   * what is left of the grace, then the kill timer SIGKILLs the group (supervisord's killasgroup).
+   * Fake signalGroups of unit tests have no real groups to wait for.
+   */
+  #afterGroup(then: () => void): void {
+    const pgid = this.#child.pid;
+    if (this.#killTimer === undefined || pgid === undefined || this.#signalGroup !== signalProcessGroup || !groupExists(pgid)) return then();
+    const poll = setInterval(() => {
+      if (groupExists(pgid) && Date.now() < this.#killAt + GROUP_KILL_WAIT_MS) return;
+      clearInterval(poll);
+      then();
+    }, GROUP_POLL_MS);
   }
 
   #onExit(exit: WorkerExit): void {

@@ -80,13 +80,26 @@ describe('WorkerHandle', () => {
     assert.deepEqual(child.killed, []);
   });
 
-  it('stops a worker that is not ready yet with SIGTERM to its group, as there is no task to finish', () => {
+  // A worker starts its first task before the master hears `ready`: a graceful stop of a worker
+  // not yet known ready must not SIGTERM it, or that first task is cut (found by the signal storm).
+  it('stops a worker not yet known ready gracefully by message too: its first task may be running', () => {
     const { child, handle, signals } = setup(4242);
     child.emit('spawn');
     handle.stop(true, GRACE_MS);
     assert.equal(handle.state, 'stopping');
+    assert.deepEqual(child.sent, [{ supervise: 1, type: 'stop', graceful: true }]);
+    mock.timers.tick(GRACE_MS * 10);
+    assert.deepEqual(signals(), []);
+  });
+
+  it('stops a spare (no id, no task ever) with SIGTERM to its group even when asked gracefully', () => {
+    const child = new FakeChild(4243);
+    const { calls, signalGroup } = recordingSignalGroup();
+    const handle = new WorkerHandle(undefined, child, signalGroup);
+    child.emit('spawn');
+    handle.stop(true, GRACE_MS);
     assert.deepEqual(child.sent, []);
-    assert.deepEqual(signals(), ['4242:SIGTERM']);
+    assert.deepEqual(calls.map((c) => `${c.pgid}:${c.signal}`), ['4243:SIGTERM']);
   });
 
   it('quick stop: SIGTERM to the group now, SIGKILL when the grace runs out', () => {

@@ -1,0 +1,70 @@
+/**
+ * Regression tests for bugs the reliability suite found (see docs/reliability.md, "What was
+ * found"), each pinned down deterministically where the suite found it by chance.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { killStarted, runCli, tempDir } from '../helpers.js';
+import { Master, describeProcs, killLeftovers, runMarker, runtimeDir, settleLeftovers, within } from './harness.js';
+
+const run = runtimeDir();
+const tmp = tempDir('supervise-regress-');
+const markers: Array<{ value: string }> = [];
+
+after(() => {
+  killStarted();
+  for (const marker of markers) killLeftovers(marker);
+  run.remove();
+  tmp.remove();
+});
+
+describe('regressions found by the reliability suite', () => {
+  // Found by the fuzzer: reading the exports ran outside the loader's try, so under --preload the
+  // app's own error escaped as "supervise: internal error" with a stack trace, exit 70.
+  for (const [name, source] of [
+    ['a throwing getter', "Object.defineProperty(exports, 'workerStart', { get() { throw new Error('getter boom'); } });\n"],
+    ['a Proxy that throws on every read', "module.exports = new Proxy({}, { get() { throw new TypeError('proxy trap'); } });\n"],
+  ] as const) {
+    it(`an app whose exports are ${name}, under --preload: one line, exit 1, no stack trace`, async () => {
+      const app = join(tmp.dir, `${name.replace(/\W+/g, '-')}.cjs`);
+      writeFileSync(app, source);
+      const marker = runMarker('getter');
+      markers.push(marker);
+      const result = await runCli(['--app', app, '--preload'], { env: { ...marker.env, XDG_RUNTIME_DIR: run.dir } });
+      assert.equal(result.code, 1, result.stderr);
+      const last = result.stderr.trim().split('\n').at(-1)!;
+      assert.match(last, /^supervise: app .* failed to load: reading its exports threw: (getter boom|proxy trap)$/);
+      assert.doesNotMatch(result.stderr, /internal error|^\s+at /m);
+      assert.deepEqual(await settleLeftovers(marker, 2000), []);
+    });
+  }
+
+  // Found by the signal storm: a TTOU that retired the id a reload was handing over, while the new
+  // process ran afterFork, made the reload give up ("reload abandoned: worker[1] exited before it
+  // was ready with the new code"), leaving later ids on the old code.
+  it('a TTOU retiring the id a reload is handing over does not abandon the reload', async () => {
+    const app = join(tmp.dir, 'slow-after-fork.cjs');
+    writeFileSync(
+      app,
+      `exports.afterFork = () => new Promise((r) => setTimeout(r, 800));
+exports.workerStart = () => new Promise((r) => setTimeout(r, 50));
+`,
+    );
+    const marker = runMarker('reload-ttou');
+    markers.push(marker);
+    const master = new Master(['--app', app, '--workers', '3'], { ...marker.env, XDG_RUNTIME_DIR: run.dir });
+    await master.waitForLine(/master ready/, 20_000);
+    master.child.kill('SIGHUP');
+    await master.waitForLine(/worker\[2\] handed to new process/, 20_000);
+    master.child.kill('SIGTTOU'); // id 2 retires while its new process is still in afterFork
+    const outcome = await master.waitForLine(/reload done|reload abandoned.*/, 20_000);
+    assert.match(outcome[0], /reload done/, master.text());
+    await master.waitForLine(/worker\[2\] retired/, 10_000);
+    master.child.kill('SIGTERM');
+    assert.deepEqual(await within(master.exited, 20_000, 'no exit'), { code: 0, signal: null });
+    const left = await settleLeftovers(marker, 3000);
+    assert.deepEqual(left, [], describeProcs(left));
+  });
+});
