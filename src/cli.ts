@@ -11,7 +11,7 @@ import { runClient } from './cli-client.js';
 import { defaultControlPath } from './control-client.js';
 import { isControlServed } from './control-server.js';
 import { ErrorCode, isSuperviseError } from './errors.cjs';
-import { explainUsageError } from './usage-error.js';
+import { explainUsageError, miscasedFlag } from './usage-error.js';
 import { Supervisor } from './supervisor.js';
 
 /** Exit code for a usage mistake (flags, options, a missing app file). */
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
   // A supervise started from inside a worker must not read its parent's worker id as an option.
   delete process.env['SUPERVISE_WORKER_ID'];
   const argv = hideBin(process.argv);
+  const miscased = miscasedFlag(argv, [...Object.keys(OPTIONS), 'json', 'graceful', 'help', 'version']);
+  if (miscased !== undefined) die(explainUsageError(`Unknown argument: ${miscased}`, Object.keys(OPTIONS)), EXIT_USAGE);
   if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
   const args = await parseArgs(argv);
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.

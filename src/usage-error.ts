@@ -36,3 +36,19 @@ export function explainUsageError(message: string, flags: readonly string[]): st
     })
     .join('; ');
 }
+
+/**
+ * The first flag in `argv` (before a bare `--`) whose name has capitals and is neither one of
+ * `flags` nor its camelCase spelling, or undefined. yargs lowercases an all-capital name, which
+ * made `--MAX-TASKS abc` an unnoticed alias of --max-tasks that set nothing; such a flag must be
+ * refused as unknown instead.
+ */
+export function miscasedFlag(argv: readonly string[], flags: readonly string[]): string | undefined {
+  const known = new Set(flags.flatMap((flag) => [flag, flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]));
+  const end = argv.indexOf('--');
+  for (const token of end < 0 ? argv : argv.slice(0, end)) {
+    const name = /^--([^=]+)/.exec(token)?.[1];
+    if (name !== undefined && /[A-Z]/.test(name) && !known.has(name)) return name;
+  }
+  return undefined;
+}

@@ -13,6 +13,8 @@ const run = runtimeDir();
 const tmp = tempDir('supervise-regress-');
 const markers: Array<{ value: string }> = [];
 
+writeFileSync(join(tmp.dir, 'ok.cjs'), 'exports.workerStart = () => new Promise((r) => setTimeout(r, 20));\n');
+
 after(() => {
   killStarted();
   for (const marker of markers) killLeftovers(marker);
@@ -40,6 +42,24 @@ describe('regressions found by the reliability suite', () => {
       assert.deepEqual(await settleLeftovers(marker, 2000), []);
     });
   }
+
+  // Found by the fuzzer: yargs lowercases an all-capital flag name, so `--MAX-TASKS abc` became an
+  // unnoticed alias of --max-tasks that set nothing: a wrong input started a pool with the defaults.
+  for (const args of [['--MAX-TASKS', 'abc'], ['--LOG-MAX-BYTES=5'], ['--PID-FILE', 'x.pid']]) {
+    it(`an all-capital flag (${args.join(' ')}) is an unknown option, not silently ignored`, async () => {
+      const marker = runMarker('capital');
+      markers.push(marker);
+      const result = await runCli(['--app', join(tmp.dir, 'ok.cjs'), ...args], { env: { ...marker.env, XDG_RUNTIME_DIR: run.dir } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^supervise: unknown option --${args[0]!.slice(2).split('=')[0]}( \\(did you mean --[a-z-]+\\?\\))?\n$`));
+      assert.deepEqual(await settleLeftovers(marker, 2000), []);
+    });
+  }
+  it('`supervise status --PID-FILE x` is refused the same way', async () => {
+    const result = await runCli(['status', '--PID-FILE', join(tmp.dir, 'none.pid')], { env: { XDG_RUNTIME_DIR: run.dir } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^supervise: unknown option --PID-FILE/);
+  });
 
   // Found by the signal storm: a TTOU that retired the id a reload was handing over, while the new
   // process ran afterFork, made the reload give up ("reload abandoned: worker[1] exited before it

@@ -1,7 +1,7 @@
 /** explainUsageError: yargs' usage errors rewritten as one line, with a did-you-mean. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explainUsageError } from '../../dist/usage-error.js';
+import { explainUsageError, miscasedFlag } from '../../dist/usage-error.js';
 
 const FLAGS = ['app', 'workers', 'poll', 'preload', 'grace', 'node-arg', 'quiet', 'log-format'];
 
@@ -36,5 +36,16 @@ describe('explainUsageError', () => {
 
   it('returns a one-line message it does not know unchanged', () => {
     assert.equal(explainUsageError('Arguments app and poll are mutually exclusive', FLAGS), 'Arguments app and poll are mutually exclusive');
+  });
+});
+
+describe('miscasedFlag', () => {
+  it('finds an all-capital flag, which yargs would lowercase into a silent alias', () => {
+    assert.equal(miscasedFlag(['--app', 'a.js', '--MAX-TASKS', 'abc'], ['app', 'max-tasks']), 'MAX-TASKS');
+    assert.equal(miscasedFlag(['--LOG-FORMAT=json'], FLAGS), 'LOG-FORMAT');
+  });
+
+  it('takes the flags as listed and their camelCase spellings, and ignores values and what follows --', () => {
+    assert.equal(miscasedFlag(['--log-format', 'JSON', '--logFormat=json', '--nodeArg=--X', 'POSITIONAL', '--', '--LATER'], FLAGS), undefined);
   });
 });
