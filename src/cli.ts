@@ -134,6 +134,16 @@ async function main(): Promise<void> {
   process.title = 'supervise: master';
   // A stop asked for over the control socket ends the process too, once its answer is written.
   supervisor.on('stop', () => setTimeout(() => process.exit(0), 100).unref());
+  // App code that --preload runs here can end this process (process.exit at its top level) or
+  // leave it nothing to wait for (a top-level await that never settles): a failed start, not a 0.
+  process.once('beforeExit', () => {
+    if (supervisor.state === 'starting') die('the app never finished loading: its top-level code awaits something that can never settle', EXIT_APP);
+  });
+  process.once('exit', (code) => {
+    if (code !== 0 || supervisor.state !== 'starting') return;
+    process.stderr.write('supervise: the app ended the master while it was starting (process.exit() in its top-level code or beforeFork?)\n');
+    process.exitCode = EXIT_APP;
+  });
   try {
     await supervisor.start();
   } catch (error) {

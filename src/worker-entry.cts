@@ -230,6 +230,23 @@ function sayWhyOnDisconnect(): void {
   };
 }
 
+/**
+ * Loads the app with the IPC channel unref'd, so that an app whose top level awaits something that
+ * can never settle leaves the event loop empty: that is reported as a load failure instead of a
+ * start that hangs for ever. Anything real the app waits for (a socket, a timer) keeps the loop alive.
+ */
+async function loadStallProof(path: string): Promise<App> {
+  const stalled = (): void => void fail('load', new Error(`app ${path} never finished loading: its top-level code awaits something that can never settle`));
+  process.channel?.unref();
+  process.once('beforeExit', stalled);
+  try {
+    return await loadApp(path);
+  } finally {
+    process.off('beforeExit', stalled);
+    process.channel?.ref();
+  }
+}
+
 async function main(): Promise<void> {
   process.on('SIGTERM', () => requestStop(true, 'SIGTERM'));
   process.on('SIGINT', () => requestStop(true, 'SIGINT'));
@@ -262,7 +279,7 @@ async function main(): Promise<void> {
 
   let app: App;
   try {
-    app = await loadApp(appPath);
+    app = await loadStallProof(appPath);
   } catch (error) {
     return fail('load', error);
   }

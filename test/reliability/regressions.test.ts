@@ -2,12 +2,12 @@
  * Regression tests for bugs the reliability suite found (see docs/reliability.md, "What was
  * found"), each pinned down deterministically where the suite found it by chance.
  */
-import { after, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killStarted, runCli, tempDir } from '../helpers.js';
-import { Master, describeProcs, killLeftovers, runMarker, runtimeDir, settleLeftovers, within } from './harness.js';
+import { Master, describeProcs, killLeftovers, recordFigures, runMarker, runtimeDir, settleLeftovers, within } from './harness.js';
 
 const run = runtimeDir();
 const tmp = tempDir('supervise-regress-');
@@ -15,7 +15,12 @@ const markers: Array<{ value: string }> = [];
 
 writeFileSync(join(tmp.dir, 'ok.cjs'), 'exports.workerStart = () => new Promise((r) => setTimeout(r, 20));\n');
 
+/** Regression tests run (their outcome is node --test's), for make soak's figures. */
+const ran: string[] = [];
+afterEach((t) => void ran.push(t.name));
+
 after(() => {
+  recordFigures('regressions', { testsRun: ran.length, tests: ran });
   killStarted();
   for (const marker of markers) killLeftovers(marker);
   run.remove();
@@ -60,6 +65,27 @@ describe('regressions found by the reliability suite', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /^supervise: unknown option --PID-FILE/);
   });
+
+  // Found while fuzzing app files: app code that ends or stalls its own loading made a wrong app
+  // look like a success (--preload: the master exited 0, silently) or hung the start for ever.
+  for (const [name, file, source, preload] of [
+    ['calls process.exit(0) at its top level, under --preload', 'exit0.cjs', 'process.exit(0);\n', true],
+    ['awaits a promise that never settles at its top level, under --preload', 'stall.mjs', 'await new Promise(() => {});\nexport function workerStart() {}\n', true],
+    ['awaits a promise that never settles at its top level, loaded by the workers', 'stall.mjs', 'await new Promise(() => {});\nexport function workerStart() {}\n', false],
+  ] as const) {
+    it(`an app that ${name}: a failed start, one line, exit 1`, async () => {
+      const app = join(tmp.dir, file);
+      writeFileSync(app, source);
+      const marker = runMarker('stall');
+      markers.push(marker);
+      const result = await runCli(['--app', app, '--workers', '2', ...(preload ? ['--preload'] : [])], { env: { ...marker.env, XDG_RUNTIME_DIR: run.dir }, ms: 20_000 });
+      assert.equal(result.code, 1, result.stderr);
+      const last = result.stderr.trim().split('\n').at(-1)!;
+      assert.match(last, /^supervise: .*(ended the master|never finished loading)/);
+      assert.doesNotMatch(result.stderr, /internal error|^\s+at /m);
+      assert.deepEqual(await settleLeftovers(marker, 2000), []);
+    });
+  }
 
   // Found by the signal storm: a TTOU that retired the id a reload was handing over, while the new
   // process ran afterFork, made the reload give up ("reload abandoned: worker[1] exited before it
