@@ -10,13 +10,16 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, killStarted, readEvents, sleep, tempDir, waitFor } from '../helpers.js';
-import { Master, describeProcs, heldIds, killLeftovers, readProc, runMarker, runtimeDir, settleLeftovers, stillAlive, within } from './harness.js';
+import { Master, describeProcs, heldIds, killLeftovers, readProc, recordFigures, runMarker, runtimeDir, settleLeftovers, stillAlive, within } from './harness.js';
 
 const WORKERS = 3;
 const run = runtimeDir();
 const markers: Array<{ value: string }> = [];
+/** Faults whose test got to its end, for make soak's figures. */
+const passed: string[] = [];
 
 after(() => {
+  recordFigures('app-faults', { faultsPassed: passed.length, passed });
   killStarted();
   for (const marker of markers) killLeftovers(marker);
   run.remove();
@@ -64,16 +67,17 @@ async function stopsClean(master: Master, marker: { value: string }): Promise<vo
 }
 
 describe('app faults: a clear log line, and the pool keeps its size', () => {
-  it('a task that throws synchronously', async () => {
+  it('a task that throws synchronously', async (t) => {
     const { master, marker, victim, strike, tmp } = await faultyPool('sync-throw');
     strike();
     await master.waitForLine(/worker\[1\] failed in a task: sync boom 1$/);
     await backToSize(master, victim);
     await stopsClean(master, marker);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('process.exit in afterFork', async () => {
+  it('process.exit in afterFork', async (t) => {
     const { master, marker, victim, strike, tmp } = await faultyPool('afterFork-exit');
     strike();
     process.kill(victim, 'SIGKILL'); // its replacement runs afterFork with the fault armed
@@ -81,9 +85,10 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     await backToSize(master, victim);
     await stopsClean(master, marker);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('an endless synchronous loop without --timeout: the id stays held, the others work on, a quick stop kills it after --grace', async () => {
+  it('an endless synchronous loop without --timeout: the id stays held, the others work on, a quick stop kills it after --grace', async (t) => {
     const { master, marker, victim, strike, events, tmp } = await faultyPool('sync-loop', ['--grace', '1']);
     strike();
     await waitFor(() => readProc(victim)?.state === 'R' || readEvents(events).some((e) => e.pid === victim && e.ev === 'start' && e['n'] !== 1), 5000, 'the loop to start');
@@ -99,9 +104,10 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     assert.deepEqual(await within(master.exited, 20_000, 'no exit'), { code: 0, signal: null });
     assert.deepEqual(await settleLeftovers(marker, 3000), []);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('memory growth inside one task (which --max-rss cannot end): the heap limit ends the worker, the id is respawned', async () => {
+  it('memory growth inside one task (which --max-rss cannot end): the heap limit ends the worker, the id is respawned', async (t) => {
     const { master, marker, victim, strike, tmp } = await faultyPool('heap-growth', ['--max-rss', '64', '--node-arg=--max-old-space-size=48']);
     strike();
     await master.waitForLine(/JavaScript heap out of memory/, 20_000);
@@ -109,27 +115,30 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     await backToSize(master, victim);
     await stopsClean(master, marker);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('an uncaught exception thrown from a timer', async () => {
+  it('an uncaught exception thrown from a timer', async (t) => {
     const { master, marker, victim, strike, tmp } = await faultyPool('timer-throw');
     strike();
     await master.waitForLine(/worker\[1\] failed with an uncaught exception: timer boom 1$/);
     await backToSize(master, victim);
     await stopsClean(master, marker);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('an unhandled rejection', async () => {
+  it('an unhandled rejection', async (t) => {
     const { master, marker, victim, strike, tmp } = await faultyPool('unhandled-rejection');
     strike();
     await master.waitForLine(/worker\[1\] failed with an uncaught exception: nobody handles this 1$/);
     await backToSize(master, victim);
     await stopsClean(master, marker);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('a worker that calls process.disconnect()', async () => {
+  it('a worker that calls process.disconnect()', async (t) => {
     const { master, marker, victim, strike, tmp } = await faultyPool('disconnect');
     strike();
     await master.waitForLine(/worker\[1\] recycling: the app called process\.disconnect\(\)$/);
@@ -137,9 +146,10 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     await backToSize(master, victim);
     await stopsClean(master, marker);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it('a worker that ignores SIGTERM: it keeps its id when signalled alone, and a quick stop SIGKILLs it after --grace', async () => {
+  it('a worker that ignores SIGTERM: it keeps its id when signalled alone, and a quick stop SIGKILLs it after --grace', async (t) => {
     const { master, marker, events, tmp } = await faultyPool('ignore-sigterm', ['--grace', '1']);
     const pids = new Map(master.workers);
     process.kill(pids.get(1)!.pid, 'SIGTERM');
@@ -153,9 +163,10 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     assert.deepEqual(await within(master.exited, 20_000, 'no exit'), { code: 0, signal: null });
     assert.deepEqual(await settleLeftovers(marker, 3000), []);
     tmp.remove();
+    passed.push(t.name);
   });
 
-  it("a worker's own child processes, one of them ignoring SIGTERM, do not outlive a quick stop (killasgroup)", async () => {
+  it("a worker's own child processes, one of them ignoring SIGTERM, do not outlive a quick stop (killasgroup)", async (t) => {
     const { master, marker, events, tmp } = await faultyPool('children', ['--grace', '1']);
     const children = await waitFor(() => {
       const found = readEvents(events).filter((e) => e.ev === 'child');
@@ -169,5 +180,6 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     assert.deepEqual(describeProcs(alive), '', 'no child of a worker outlives the stop');
     assert.deepEqual(await settleLeftovers(marker, 3000), []);
     tmp.remove();
+    passed.push(t.name);
   });
 });

@@ -161,6 +161,9 @@ function writeApps(): void {
   add('throws-null.cjs', 'throw null;\n', 'bad');
   add('throws-undefined.mjs', 'throw undefined;\n', 'bad');
   add('throws-multiline.cjs', "throw new Error('first line\\n    at fake (frame.js:1:1)\\nthird');\n", 'bad');
+  add('exit0.cjs', 'process.exit(0);\n', 'bad');
+  add('exit3.cjs', 'process.exit(3);\n', 'bad');
+  add('stall.mjs', `await new Promise(() => {});\nexport ${task.replace('exports.workerStart =', 'const workerStart =')}`, 'bad');
   add('empty.cjs', '', 'bad');
   add('empty.mjs', '', 'bad');
   add('binary.js', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)), 'bad');

@@ -8,12 +8,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, ROOT, fixture, killStarted, sleep, tempDir, track, waitFor } from '../helpers.js';
-import { describeProcs, heldIds, killLeftovers, readProc, runMarker, runtimeDir, settleLeftovers, within } from './harness.js';
+import { describeProcs, heldIds, killLeftovers, readProc, recordFigures, runMarker, runtimeDir, settleLeftovers, within } from './harness.js';
 
 const run = runtimeDir();
 const markers: Array<{ value: string }> = [];
+/** Cases that got to their end, for make soak's figures. */
+const passed: string[] = [];
 
 after(() => {
+  recordFigures('master-output', { casesPassed: passed.length, passed, workerKillsPerCase: 3 });
   killStarted();
   for (const marker of markers) killLeftovers(marker);
   run.remove();
@@ -88,7 +91,7 @@ describe("the master's own output", () => {
     ['JSON lines and DEBUG traces', ' --log-format json', { DEBUG: 'supervise:*' }],
     ['--log-dir, with DEBUG traces still on stderr', ` --log-dir ${q(join(run.dir, 'logs'))}`, { DEBUG: 'supervise:*' }],
   ] as const) {
-    it(`\`supervise … 2>&1 | head -1\` (${name}): the broken pipe never stops the master; TERM exits 0, nothing left`, async () => {
+    it(`\`supervise … 2>&1 | head -1\` (${name}): the broken pipe never stops the master; TERM exits 0, nothing left`, async (t) => {
       const marker = runMarker('head');
       markers.push(marker);
       const { command, control } = base();
@@ -108,6 +111,7 @@ describe("the master's own output", () => {
       assert.match(sh.err(), /master-exit=0\n/, sh.err());
       const left = await settleLeftovers(marker, 3000);
       assert.deepEqual(left, [], describeProcs(left));
+      passed.push(t.name);
     });
   }
 
@@ -115,7 +119,7 @@ describe("the master's own output", () => {
     ['stderr closed', '2>&-'],
     ['stdout and stderr closed', '>&- 2>&-'],
   ] as const) {
-    it(`${name}: the master keeps supervising; TERM exits 0, nothing left`, async () => {
+    it(`${name}: the master keeps supervising; TERM exits 0, nothing left`, async (t) => {
       const marker = runMarker('closed');
       markers.push(marker);
       const { command, control } = base();
@@ -127,6 +131,7 @@ describe("the master's own output", () => {
       assert.equal(await within(sh.exited, 20_000, 'no exit'), 0);
       const left = await settleLeftovers(marker, 3000);
       assert.deepEqual(left, [], describeProcs(left));
+      passed.push(t.name);
     });
   }
 });
