@@ -509,9 +509,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     clearTimeout(slot.retryTimer);
     slot.retryTimer = undefined;
     this.#assign(slot, candidate, 'handed to new process');
-    // Ready is what counts: a TTOU may retire the id meanwhile, and its new process then leaves
-    // without a task, which is no failure of the new code.
-    await this.#until('reload', () => candidate.readyAt !== undefined || this.#abandonedAt(slot, candidate));
+    // Ready is what counts, or the id retiring meanwhile (a TTOU): its new process then leaves
+    // without a task, perhaps before ready, which is no failure of the new code.
+    const retired = (): boolean => candidate.state === 'exited' && slot.id >= this.#target;
+    await this.#until('reload', () => candidate.readyAt !== undefined || retired() || this.#abandonedAt(slot, candidate));
   }
 
   /** Error ending a reload when the new process for `slot` died before it was ready; else false. */
