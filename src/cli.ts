@@ -21,8 +21,12 @@ const EXIT_APP = 1;
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/** Set once `die` has written the one line: nothing else may add another. */
+let said = false;
+
 /** Prints one line naming the problem and exits; never a stack trace for a user's mistake. */
 function die(message: string, code: number): never {
+  said = true;
   process.stderr.write(`supervise: ${message}\n`);
   process.exit(code);
 }
@@ -140,9 +144,9 @@ async function main(): Promise<void> {
     if (supervisor.state === 'starting') die('the app never finished loading: its top-level code awaits something that can never settle', EXIT_APP);
   });
   process.once('exit', (code) => {
-    if (code !== 0 || supervisor.state !== 'starting') return;
-    process.stderr.write('supervise: the app ended the master while it was starting (process.exit() in its top-level code or beforeFork?)\n');
-    process.exitCode = EXIT_APP;
+    if (said || supervisor.state !== 'starting') return;
+    process.stderr.write(`supervise: the app ended the master while it was starting (process.exit(${code}) in its top-level code or beforeFork?)\n`);
+    if (code === 0) process.exitCode = EXIT_APP;
   });
   try {
     await supervisor.start();
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Only a bug in supervise itself gets here: show everything.
+  said = true;
   process.stderr.write(`supervise: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(70);
 });

@@ -70,16 +70,17 @@ describe('regressions found by the reliability suite', () => {
   // look like a success (--preload: the master exited 0, silently) or hung the start for ever.
   for (const [name, file, source, preload] of [
     ['calls process.exit(0) at its top level, under --preload', 'exit0.cjs', 'process.exit(0);\n', true],
+    ['calls process.exit(3) at its top level, under --preload', 'exit3.cjs', 'process.exit(3);\n', true],
     ['awaits a promise that never settles at its top level, under --preload', 'stall.mjs', 'await new Promise(() => {});\nexport function workerStart() {}\n', true],
     ['awaits a promise that never settles at its top level, loaded by the workers', 'stall.mjs', 'await new Promise(() => {});\nexport function workerStart() {}\n', false],
   ] as const) {
-    it(`an app that ${name}: a failed start, one line, exit 1`, async () => {
+    it(`an app that ${name}: a failed start, one line, a non-zero exit`, async () => {
       const app = join(tmp.dir, file);
       writeFileSync(app, source);
       const marker = runMarker('stall');
       markers.push(marker);
       const result = await runCli(['--app', app, '--workers', '2', ...(preload ? ['--preload'] : [])], { env: { ...marker.env, XDG_RUNTIME_DIR: run.dir }, ms: 20_000 });
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, file === 'exit3.cjs' ? 3 : 1, result.stderr);
       const last = result.stderr.trim().split('\n').at(-1)!;
       assert.match(last, /^supervise: .*(ended the master|never finished loading)/);
       assert.doesNotMatch(result.stderr, /internal error|^\s+at /m);
