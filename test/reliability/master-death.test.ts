@@ -18,7 +18,6 @@ import {
   readProc,
   recordFigures,
   runMarker,
-  runtimeDir,
   settleLeftovers,
   size,
   stillAlive,
@@ -31,13 +30,11 @@ const MODES = ['terminal', 'file', 'pipe-gone'] as const;
 type Mode = (typeof MODES)[number];
 /** Tasks last 700..900 ms; the master dies only while each worker has at least 200 ms of its task left. */
 const TASK = { min: 700, max: 900, killWithin: 500 };
-const run = runtimeDir();
 const markers: Array<{ value: string }> = [];
 
 after(() => {
   killStarted();
   for (const marker of markers) killLeftovers(marker);
-  run.remove();
 });
 
 /** A pool started with its stdio in `mode`; `output()` is what reached us of its log. */
@@ -99,11 +96,26 @@ async function oneDeath(mode: Mode, round: number): Promise<Death> {
   const events = join(tmp.dir, 'events');
   const pool = startPool(
     mode,
-    { ...marker.env, XDG_RUNTIME_DIR: run.dir, FIXTURE_LOG: events, TASK_MIN_MS: String(TASK.min), TASK_MAX_MS: String(TASK.max), PRINT: '1' },
+    // Its own runtime directory: masters starting at once race for one default control socket.
+    { ...marker.env, XDG_RUNTIME_DIR: tmp.dir, FIXTURE_LOG: events, TASK_MIN_MS: String(TASK.min), TASK_MAX_MS: String(TASK.max), PRINT: '1' },
     tmp.dir,
   );
   const where = `(${mode}, round ${round})`;
-  await waitFor(() => /master ready/.test(pool.output()), 20_000, `master ready ${where}: ${pool.output()}`);
+  let exit: string | undefined;
+  pool.child.on('exit', (code, signal) => (exit = `exited code=${code} signal=${signal}`));
+  try {
+    await waitFor(() => /master ready/.test(pool.output()), 20_000, `master ready ${where}`);
+  } catch (error) {
+    const p = readProc(pool.child.pid!);
+    const kids = childrenOf(pool.child.pid!).map((pid) => readProc(pid)?.title).join('; ');
+    let wchan = '';
+    try {
+      wchan = readFileSync(`/proc/${pool.child.pid}/wchan`, 'utf8');
+    } catch {
+      // gone
+    }
+    throw new Error(`${(error as Error).message}: ${exit ?? `running (${p?.state} ${p?.title}, wchan ${wchan}, children ${kids})`}; output: ${JSON.stringify(pool.output())}`);
+  }
   const master =
     mode === 'terminal'
       ? await waitFor(() => childrenOf(pool.child.pid!).find((pid) => readProc(pid)?.title.startsWith('supervise: master')), 5000, 'the master under script')
