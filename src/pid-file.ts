@@ -43,6 +43,11 @@ export function acquirePidFile(path: string): void {
     writeFileSync(temp, `${process.pid}\n`);
     renameSync(temp, path);
   } catch (error) {
+    try {
+      unlinkSync(temp); // a failed rename leaves it behind
+    } catch {
+      // never written
+    }
     throw new SuperviseError(ErrorCode.PID_FILE, `cannot write --pid-file ${path}: ${firstLine(error)}`, { cause: error });
   }
 }

@@ -18,7 +18,11 @@ const markers: Array<{ value: string }> = [];
 /** Faults whose test got to its end, for make soak's figures. */
 const passed: string[] = [];
 
+/** Temporary directories, removed at the end even when a test failed. */
+const dirs: Array<{ remove(): void }> = [];
+
 after(() => {
+  for (const dir of dirs) dir.remove();
   recordFigures('app-faults', { faultsPassed: passed.length, passed });
   killStarted();
   for (const marker of markers) killLeftovers(marker);
@@ -30,6 +34,7 @@ async function faultyPool(fault: string, args: string[] = [], env: Record<string
   const marker = runMarker(`fault-${fault}`);
   markers.push(marker);
   const tmp = tempDir('supervise-fault-');
+  dirs.push(tmp);
   const armed = join(tmp.dir, 'strike');
   const events = join(tmp.dir, 'events');
   const master = new Master(['--app', fixture('faults.cjs'), '--workers', String(WORKERS), '--poll', '1', ...args], {

@@ -31,10 +31,13 @@ type Mode = (typeof MODES)[number];
 /** Tasks last 700..900 ms; the master dies only while each worker has at least 200 ms of its task left. */
 const TASK = { min: 700, max: 900, killWithin: 500 };
 const markers: Array<{ value: string }> = [];
+/** Temporary directories, removed at the end even when a round failed. */
+const dirs: Array<{ remove(): void }> = [];
 
 after(() => {
   killStarted();
   for (const marker of markers) killLeftovers(marker);
+  for (const dir of dirs) dir.remove();
 });
 
 /** A pool started with its stdio in `mode`; `output()` is what reached us of its log. */
@@ -93,6 +96,7 @@ async function oneDeath(mode: Mode, round: number): Promise<Death> {
   const marker = runMarker(`death-${mode}-${round}`);
   markers.push(marker);
   const tmp = tempDir('supervise-death-');
+  dirs.push(tmp);
   const events = join(tmp.dir, 'events');
   const pool = startPool(
     mode,

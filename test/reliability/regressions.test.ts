@@ -4,7 +4,7 @@
  */
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killStarted, runCli, tempDir } from '../helpers.js';
 import { Master, describeProcs, killLeftovers, recordFigures, runMarker, runtimeDir, settleLeftovers, within } from './harness.js';
@@ -87,6 +87,17 @@ describe('regressions found by the reliability suite', () => {
       assert.deepEqual(await settleLeftovers(marker, 2000), []);
     });
   }
+
+  // Found by the fuzzer's leftovers in /tmp: a --pid-file that cannot be renamed into place (here a
+  // directory) failed the start, as it should, but left its temporary file beside it.
+  it('a --pid-file that cannot be written leaves no temporary file behind', async () => {
+    const dir = join(tmp.dir, 'pid-parent');
+    mkdirSync(join(dir, 'a-directory'), { recursive: true });
+    const result = await runCli(['--app', join(tmp.dir, 'ok.cjs'), '--pid-file', join(dir, 'a-directory')], { env: { XDG_RUNTIME_DIR: run.dir } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr.trim().split('\n').at(-1)!, /^supervise: cannot write --pid-file /);
+    assert.deepEqual(readdirSync(dir), ['a-directory']);
+  });
 
   // Found by the signal storm: a TTOU that retired the id a reload was handing over, while the new
   // process ran afterFork, made the reload give up ("reload abandoned: worker[1] exited before it
