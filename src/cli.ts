@@ -13,6 +13,7 @@ import { isControlServed } from './control-server.js';
 import { ErrorCode, isSuperviseError } from './errors.cjs';
 import { explainUsageError, miscasedFlag } from './usage-error.js';
 import { Supervisor } from './supervisor.js';
+import type { SupervisorOptions } from './options.js';
 
 /** Exit code for a usage mistake (flags, options, a missing app file). */
 const EXIT_USAGE = 2;
@@ -104,40 +105,33 @@ async function main(): Promise<void> {
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
   const control = await controlPath(args.control, args['pid-file']);
-  let supervisor: Supervisor;
-  try {
-    supervisor = new Supervisor({
-      app: args.app as string,
-      workers: args.workers as number,
-      poll: args.poll as number,
-      grace: args.grace as number,
-      timeout: args.timeout as number,
-      maxTasks: args['max-tasks'] as number,
-      maxRss: args['max-rss'] as number,
-      spares: args.spares as number,
-      pidFile: args['pid-file'] as string,
-      preload: args.preload ?? false,
-      quiet: args.quiet ?? false,
-      logFormat: args['log-format'] as 'human',
-      nodeArgs: args['node-arg'] ?? [],
-      control: control as string,
-      logDir: args['log-dir'] as string,
-      logMaxBytes: args['log-max-bytes'] as number,
-      logBackups: args['log-backups'] as number,
-      user: args.user as string,
-      group: args.group as string,
-      dashboard: args.dashboard as string,
-      dashboardToken: args['dashboard-token'] as string,
-      metrics: args.metrics as string,
-      handleSignals: true,
-    });
-  } catch (error) {
-    if (isSuperviseError(error)) die(error.message, EXIT_USAGE);
-    throw error;
-  }
+  const options: SupervisorOptions = {
+    app: args.app as string,
+    workers: args.workers as number,
+    poll: args.poll as number,
+    grace: args.grace as number,
+    timeout: args.timeout as number,
+    maxTasks: args['max-tasks'] as number,
+    maxRss: args['max-rss'] as number,
+    spares: args.spares as number,
+    pidFile: args['pid-file'] as string,
+    preload: args.preload ?? false,
+    quiet: args.quiet ?? false,
+    logFormat: args['log-format'] as 'human',
+    nodeArgs: args['node-arg'] ?? [],
+    control: control as string,
+    logDir: args['log-dir'] as string,
+    logMaxBytes: args['log-max-bytes'] as number,
+    logBackups: args['log-backups'] as number,
+    user: args.user as string,
+    group: args.group as string,
+    dashboard: args.dashboard as string,
+    dashboardToken: args['dashboard-token'] as string,
+    metrics: args.metrics as string,
+    handleSignals: true,
+  };
+  let supervisor = create(options);
   process.title = 'supervise: master';
-  // A stop asked for over the control socket ends the process too, once its answer is written.
-  supervisor.on('stop', () => setTimeout(() => process.exit(0), 100).unref());
   // App code that --preload runs here can end this process (process.exit at its top level) or
   // leave it nothing to wait for (a top-level await that never settles): a failed start, not a 0.
   process.once('beforeExit', () => {
@@ -149,13 +143,36 @@ async function main(): Promise<void> {
     if (code === 0) process.exitCode = EXIT_APP;
   });
   try {
-    await supervisor.start();
+    try {
+      await supervisor.start();
+    } catch (error) {
+      // The default socket was free a moment ago but another master took it first (two started at
+      // once), or it cannot be served: run without one, as when it was taken before we looked.
+      if (!(args.control === undefined && isSuperviseError(error) && error.code === ErrorCode.CONTROL)) throw error;
+      process.stderr.write(`supervise: ${error.message}; this one serves no control socket (give --control or --pid-file)\n`);
+      supervisor = create({ ...options, control: undefined as unknown as string });
+      await supervisor.start();
+    }
   } catch (error) {
     // A signal stopped the start: its handler ends the process (0) once every worker is gone.
     if (isSuperviseError(error) && error.code === ErrorCode.STOPPED) return;
     if (isSuperviseError(error)) die(error.message, EXIT_APP);
     throw error;
   }
+}
+
+/** A Supervisor for the CLI's options (a bad one exits 2 with one line), ending the process when it stops. */
+function create(options: SupervisorOptions): Supervisor {
+  let supervisor: Supervisor;
+  try {
+    supervisor = new Supervisor(options);
+  } catch (error) {
+    if (isSuperviseError(error)) die(error.message, EXIT_USAGE);
+    throw error;
+  }
+  // A stop asked for over the control socket ends the process too, once its answer is written.
+  supervisor.on('stop', () => setTimeout(() => process.exit(0), 100).unref());
+  return supervisor;
 }
 
 main().catch((error: unknown) => {

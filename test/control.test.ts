@@ -214,6 +214,18 @@ describe('the control socket', () => {
     tmp.remove();
   });
 
+  it('a default socket that cannot be served: the master runs without one and says why', async () => {
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o777); // a runtime directory others may write to: no socket of ours goes there
+    const cli = startCli(['--app', fixture('app.cjs'), '--poll', '1'], { env: { XDG_RUNTIME_DIR: tmp.dir } });
+    await cli.waitForLog(/master ready/);
+    assert.match(cli.stderr(), /supervise: control socket directory .* is not safe: .*; this one serves no control socket \(give --control or --pid-file\)\n/);
+    assert.ok(!existsSync(join(tmp.dir, 'supervise.sock')));
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+    tmp.remove();
+  });
+
   it('a second master on the default socket runs without one, and says so', async () => {
     const first = startCli(['--app', fixture('app.cjs'), '--poll', '1']);
     await first.waitForLog(/master ready/);
