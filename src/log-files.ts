@@ -68,6 +68,11 @@ export class LogFiles {
     return fd;
   }
 
+  /** Creates `name` if missing, owned by the workers' user, so a worker can open it itself. */
+  prepareForWorker(name: string): void {
+    closeSync(this.openForWorker(name));
+  }
+
   /** Reopens master.log (after logrotate moved it). */
   reopenMaster(): void {
     const fd = openSync(this.path(MASTER_LOG), 'a', 0o644);
@@ -111,7 +116,7 @@ export class LogFiles {
       if (existsSync(`${path}.${n}`)) renameSync(`${path}.${n}`, `${path}.${n + 1}`);
     }
     renameSync(path, `${path}.1`);
-    if (name !== MASTER_LOG) closeSync(this.openForWorker(name));
+    if (name !== MASTER_LOG) this.prepareForWorker(name);
   }
 
   /** Closes master.log. */

@@ -773,7 +773,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (files === undefined) return undefined;
     const name = workerLogName(id);
     try {
-      closeSync(files.openForWorker(name)); // exists, and is the workers' user's, before the worker opens it
+      files.prepareForWorker(name);
     } catch (error) {
       this.#log.error('logs', `cannot open ${files.path(name)}: ${firstLine(error)}`, { worker: id });
     }

@@ -110,9 +110,14 @@ function housekeeping(): void {
 }
 
 /** The task counters as the master wants them, now. */
-function report(): void {
+function progress(): ToMaster {
   const busySince = busy ? Math.round(performance.timeOrigin + taskStartedAt) : null;
-  void send({ supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot() });
+  return { supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot() };
+}
+
+/** Sends the counters (heartbeat, an answer to 'report', a hold). */
+function report(): void {
+  void send(progress());
 }
 
 /** Pause (hold after the current task) or resume; a hold also ends on stop. */
@@ -298,8 +303,8 @@ async function main(): Promise<void> {
   void send({ supervise: 1, type: 'ready' });
   await runTasks(app, ctx);
   // The final counts, so the master's totals miss none of this process's tasks.
-  busy = false;
-  await send({ supervise: 1, type: 'progress', tasks, busySince: null, durations: durations.snapshot() });
+  busy = false; // also after a task cut short by a quick stop
+  await send(progress());
   if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
   process.exit(0);
 }
