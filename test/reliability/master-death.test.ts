@@ -54,7 +54,9 @@ function startPool(mode: Mode, env: Record<string, string>, dir: string): Starte
   let text = '';
   const collect = (c: Buffer): void => void (text += c.toString());
   if (mode === 'terminal') {
-    const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
+    // exec: script(1) runs $SHELL -c, or /bin/sh when SHELL is unset (as in CI), and dash stays
+    // between script and the master unless told to replace itself.
+    const command = `exec ${[process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ')}`;
     const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout.on('data', collect);
     track(child.pid);
