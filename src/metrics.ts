@@ -5,7 +5,7 @@
  */
 import type { HistogramSnapshot } from './histogram.cjs';
 import type { PoolStatus } from './pool-status.js';
-import type { SlotState } from './supervisor.js';
+import type { SlotState } from './supervisor-types.js';
 
 /** Content type of the text format, as Prometheus asks for it. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

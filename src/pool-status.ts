@@ -2,7 +2,7 @@
  * The shape of `Supervisor.status()`: what `supervise status`, the dashboard and the metrics show.
  */
 import type { HistogramSnapshot } from './histogram.cjs';
-import type { SupervisorState, WorkerInfo } from './supervisor.js';
+import type { SupervisorState, WorkerInfo } from './supervisor-types.js';
 
 /** How the previous process of an id ended. */
 export interface LastExit {

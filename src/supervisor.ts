@@ -10,82 +10,25 @@ import { resolveAccount, type Account } from './account.js';
 import { loadApp, type App } from './app-loader.cjs';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
-import { serveControl, type ControlServer } from './control-server.js';
-import { serveDashboard } from './dashboard.js';
-import type { HttpService } from './http-service.js';
-import { serveMetrics } from './metrics-server.js';
 import { hangReason, heartbeatInterval, workerLimits } from './hang-watch.js';
 import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from './histogram.cjs';
 import { LogFiles, workerLogName } from './log-files.js';
 import { Logger, trace } from './log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from './options.js';
+import { PoolServices } from './pool-services.js';
 import { acquirePidFile, releasePidFile } from './pid-file.js';
 import type { LastExit, PoolStatus, WorkerStatus } from './pool-status.js';
 import { CpuMeter, readProcessStats } from './process-stats.js';
-import type { FailedMessage, FailurePhase, RuntimeConfig } from './protocol.cjs';
+import type { FailedMessage, RuntimeConfig } from './protocol.cjs';
 import { installSignalHandlers } from './signals.js';
+import type { StopOptions, SupervisorEvents, SupervisorState, WorkerInfo } from './supervisor-types.js';
+import { SparePool } from './spare-pool.js';
 import { spawnWorkerProcess, type SpawnWorker } from './spawn-worker.js';
-import { WorkerHandle, signalProcessGroup, type ChildLike, type SignalGroup, type WorkerExit, type WorkerState } from './worker-handle.js';
-
-/**
- * A worker's state as the pool reports it: its process's state, `waiting` for a respawn held back
- * by backoff, or `exited` for an id whose process is gone and will not come back (the pool stopped).
- */
-export type SlotState = WorkerState | 'waiting';
-
-/** A snapshot of one id of the pool. */
-export interface WorkerInfo {
-  /** Stable id, 0..N-1. */
-  readonly id: number;
-  /** Pid of the process holding the id, if one does. */
-  readonly pid: number | undefined;
-  readonly state: SlotState;
-  /** How many times this id has been respawned. */
-  readonly restarts: number;
-  /** When the current process was spawned. */
-  readonly startedAt: Date | undefined;
-}
-
-/** A worker's failure as reported to `error` listeners. */
-export interface WorkerFailure extends SuperviseError {
-  /** The id whose worker failed. */
-  readonly worker: number;
-  /** Where it failed: loading the app, in afterFork, in a task, or an uncaught exception. */
-  readonly phase: FailurePhase;
-}
-
-/** The events a Supervisor emits, with their arguments. */
-export interface SupervisorEvents {
-  /** A process was spawned for an id. */
-  fork: [worker: WorkerInfo];
-  /** A worker loaded the app, ran afterFork, and is starting tasks. */
-  online: [worker: WorkerInfo];
-  /** A rolling reload finished: every id runs the new code. */
-  reload: [];
-  /** A worker process ended. */
-  exit: [worker: WorkerInfo, exit: WorkerExit];
-  /**
-   * A worker reported the error it is exiting with. Unlike most emitters, an `error` with no
-   * listener is not thrown: the failure is already in the log and the id is respawned.
-   */
-  error: [failure: WorkerFailure];
-  /** The pool has stopped: every worker is gone. */
-  stop: [];
-}
-
-/** Life of the pool itself. */
-export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** Options of `stop()`. */
-export interface StopOptions {
-  /**
-   * true: every worker finishes its current task, starts no other, and exits (QUIT), with no deadline.
-   * false (default): ctx.signal aborts, workers get SIGTERM, and SIGKILL after `grace` (TERM/INT).
-   */
-  readonly graceful?: boolean;
-}
+import { describeFailure, workerFailure } from './worker-failure.js';
+import { WorkerHandle, signalProcessGroup, type ChildLike, type SignalGroup, type WorkerExit } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
+export type { SlotState, StopOptions, SupervisorEvents, SupervisorState, WorkerFailure, WorkerInfo } from './supervisor-types.js';
 
 /** Seams for unit tests; not part of the public contract. @internal */
 export interface SupervisorInternals {
@@ -114,13 +57,6 @@ const STATUS_REPLY_MS = 250;
 /** How often log files are checked against --log-max-bytes. */
 const LOG_CHECK_MS = 1000;
 
-const PHASE_WORDS: Record<FailurePhase, string> = {
-  load: 'failed to load the app',
-  afterFork: 'failed in afterFork',
-  task: 'failed in a task',
-  uncaught: 'failed with an uncaught exception',
-};
-
 /**
  * A preforking pool: keeps `workers` processes alive, each with a stable id, each calling the app's
  * `workerStart(id, ctx)` in a loop. Construct, attach listeners, then `await start()`.
@@ -139,8 +75,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #signalGroup: SignalGroup;
   readonly #runtime: RuntimeConfig;
   readonly #slots = new Map<number, Slot>();
-  /** Processes holding no id: warm spares, and reload candidates loading new code. */
-  readonly #spares = new Set<WorkerHandle>();
+  readonly #spares: SparePool;
+  /** Processes holding no id that load the new code of a reload. */
   readonly #candidates = new Set<WorkerHandle>();
   readonly #waiters = new Set<() => void>();
   #state: SupervisorState = 'idle';
@@ -149,8 +85,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #app: App | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #hangTimer: NodeJS.Timeout | undefined;
-  #spareFailures = 0;
-  #spareRetry: NodeJS.Timeout | undefined;
   #startFailure: SuperviseError | undefined;
   #queue: Promise<void> = Promise.resolve();
   #queuedReload: Promise<void> | undefined;
@@ -161,9 +95,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #account: Account | undefined;
   readonly #logFiles: LogFiles | undefined;
   #logTimer: NodeJS.Timeout | undefined;
-  #control: ControlServer | undefined;
-  #dashboard: HttpService | undefined;
-  #metrics: HttpService | undefined;
+  readonly #services = new PoolServices();
   #paused = false;
   #startedAt: Date | undefined;
   /** Tasks and task durations of processes that have exited. */
@@ -189,6 +121,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#signalGroup = internals.signalGroup ?? signalProcessGroup;
     const { timeout } = this.#options;
     this.#runtime = timeout !== undefined ? { heartbeatMs: heartbeatInterval(timeout) } : {};
+    const host = { spawn: () => this.#spawnProcess(undefined), running: () => this.#state === 'running', generation: () => this.#generation };
+    this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
   }
 
   /** The pool's own state. */
@@ -203,7 +137,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** How many warm spares are loaded and waiting for an id right now. */
   get readySpares(): number {
-    return [...this.#spares].filter((h) => h.state === 'spare').length;
+    return this.#spares.ready;
   }
 
   /** True between `pause()` and `resume()`: workers hold between tasks. */
@@ -218,12 +152,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** With `dashboard`, once started: the URL it is served at (its port resolved when 0 was asked for). */
   get dashboardUrl(): string | undefined {
-    return this.#dashboard?.url;
+    return this.#services.dashboardUrl;
   }
 
   /** With `metrics`, once started: the URL of the metrics (its port resolved when 0 was asked for). */
   get metricsUrl(): string | undefined {
-    return this.#metrics?.url;
+    return this.#services.metricsUrl;
   }
 
   /** One entry per id the pool holds (retiring ids included until they exit), sorted by id. */
@@ -243,7 +177,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = new Date();
-    const { app, workers, poll, preload, pidFile, control } = this.#options;
+    const { app, workers, poll, preload, pidFile } = this.#options;
     try {
       this.#logFiles?.open();
     } catch (error) {
@@ -262,10 +196,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     try {
       if (pidFile !== undefined) acquirePidFile(pidFile);
-      if (control !== undefined) this.#control = await serveControl(control, this, this.#log);
-      const { dashboard, dashboardToken, metrics } = this.#options;
-      if (dashboard !== undefined) this.#dashboard = await serveDashboard(dashboard, dashboardToken, this, this.#log);
-      if (metrics !== undefined) this.#metrics = await serveMetrics(metrics, dashboardToken, this, this.#log);
+      // Awaited only when asked for: otherwise the ids spawn within start()'s own call, so `fork` follows at once.
+      if (PoolServices.wanted(this.#options)) await this.#services.open(this.#options, this, this.#log);
       if (preload) this.#app = await loadApp(app);
     } catch (error) {
       this.#finish();
@@ -287,7 +219,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
-    this.#topUpSpares();
+    this.#spares.topUp();
   }
 
   /**
@@ -452,7 +384,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw this.#abandonReload(error);
     }
     this.#generation = generation;
-    for (const spare of this.#spares) if (spare.generation < generation) spare.stop(false, this.#graceMs());
+    this.#spares.retireStale(this.#graceMs());
     // Every new process starts loading now, so later ids are ready by the time their turn comes.
     const candidates = Array.from({ length: this.#target }, () => this.#spawnCandidate());
     try {
@@ -468,7 +400,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } finally {
       for (const candidate of this.#candidates) candidate.stop(false, this.#graceMs());
     }
-    this.#topUpSpares();
+    this.#spares.topUp();
     const ms = Math.round(performance.now() - began);
     this.#log.info('reloaded', `reload done: ${this.#target} workers on new code in ${ms} ms`, { workers: this.#target, ms });
     this.emit('reload');
@@ -518,7 +450,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Error ending a reload when the new process for `slot` died before it was ready; else false. */
   #abandonedAt(slot: Slot, candidate: WorkerHandle): SuperviseError | false {
     if (candidate.state !== 'exited') return false;
-    return this.#abandonReload(new Error(`worker[${slot.id}] ${candidate.failure ? `${PHASE_WORDS[candidate.failure.phase]}: ${candidate.failure.message}` : 'exited before it was ready'} with the new code`), slot.id);
+    return this.#abandonReload(new Error(`worker[${slot.id}] ${candidate.failure ? describeFailure(candidate.failure) : 'exited before it was ready'} with the new code`), slot.id);
   }
 
   async #stopAll(graceful: boolean): Promise<void> {
@@ -559,7 +491,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     clearInterval(this.#pollTimer);
     clearInterval(this.#logTimer);
     clearInterval(this.#hangTimer);
-    clearTimeout(this.#spareRetry);
+    this.#spares.clearTimer();
     for (const slot of this.#slots.values()) {
       clearTimeout(slot.retryTimer);
       slot.retryTimer = undefined;
@@ -570,12 +502,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #finish(): void {
     this.#state = 'stopped';
     this.#clearTimers();
-    this.#control?.close();
-    this.#control = undefined;
-    this.#dashboard?.close();
-    this.#dashboard = undefined;
-    this.#metrics?.close();
-    this.#metrics = undefined;
+    this.#services.close();
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
     this.#removeExitHook?.();
     this.#removeSignalHandlers?.();
@@ -584,9 +511,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Last resort when the host process exits with workers still alive: quick-stop them, drop the pid file. */
   #cleanUpOnExit(): void {
     for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
-    this.#control?.close();
-    this.#dashboard?.close();
-    this.#metrics?.close();
+    this.#services.close();
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
   }
 
@@ -596,7 +521,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #liveHandles(): WorkerHandle[] {
     const held = [...this.#slots.values()].flatMap((slot) => (slot.handle ? [slot.handle] : []));
-    return [...held, ...this.#spares, ...this.#candidates].filter((handle) => handle.state !== 'exited');
+    return [...held, ...this.#spares.handles, ...this.#candidates].filter((handle) => handle.state !== 'exited');
   }
 
   /** Live processes that hold an id. */
@@ -671,7 +596,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const slot = this.#slot(id);
       if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.#fill(slot);
     }
-    if (this.#state === 'running') this.#topUpSpares();
+    this.#spares.topUp();
   }
 
   /** Kills workers whose task outlived --timeout (or whose heartbeat stopped). */
@@ -696,11 +621,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
   #fill(slot: Slot): void {
-    const spare = [...this.#spares].find((h) => h.state === 'spare' && h.generation === this.#generation);
+    const spare = this.#spares.take();
     if (spare !== undefined) {
-      this.#spares.delete(spare);
       this.#assign(slot, spare);
-      this.#topUpSpares();
+      this.#spares.topUp();
       return;
     }
     const handle = this.#spawnProcess(slot.id);
@@ -786,41 +710,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (handle === undefined) return undefined;
     this.#candidates.add(handle);
     handle.on('loaded', () => this.#notify());
-    handle.on('failed', (message) => this.#log.error('failed', `reload candidate pid=${handle.pid} ${PHASE_WORDS[message.phase]}: ${message.message}`));
+    handle.on('failed', (message) => this.#log.error('failed', `reload candidate pid=${handle.pid} ${describeFailure(message)}`));
     handle.on('exit', () => {
       this.#candidates.delete(handle);
       this.#notify();
     });
     return handle;
-  }
-
-  /** Keeps `spares` loaded processes of the current code waiting, backing off if they keep failing. */
-  #topUpSpares(): void {
-    if (this.#state !== 'running' || this.#spareRetry !== undefined) return;
-    const current = [...this.#spares].filter((h) => h.generation === this.#generation).length;
-    for (let i = current; i < this.#options.spares; i++) {
-      const handle = this.#spawnProcess(undefined);
-      if (handle === undefined) return;
-      this.#spares.add(handle);
-      handle.on('loaded', () => {
-        this.#spareFailures = 0;
-        this.#log.info('spare', `spare pid=${handle.pid} loaded, waiting for an id`, { pid: handle.pid });
-      });
-      handle.on('failed', (message) => this.#log.error('failed', `spare pid=${handle.pid} ${PHASE_WORDS[message.phase]}: ${message.message}`));
-      handle.on('exit', () => this.#onSpareExit(handle));
-    }
-  }
-
-  #onSpareExit(handle: WorkerHandle): void {
-    if (!this.#spares.delete(handle)) return; // it took an id: the slot handles its exit
-    if (this.#state !== 'running' || handle.generation < this.#generation) return;
-    this.#spareFailures = handle.loadedAt !== undefined ? 0 : this.#spareFailures + 1;
-    const delay = backoffDelay(this.#spareFailures, this.#options.poll * 1000);
-    if (delay === 0) return this.#topUpSpares();
-    this.#spareRetry = setTimeout(() => {
-      this.#spareRetry = undefined;
-      this.#topUpSpares();
-    }, delay);
   }
 
   #onReady(slot: Slot, handle: WorkerHandle): void {
@@ -832,21 +727,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #onFailed(id: number, message: FailedMessage): void {
-    this.#log.error('failed', `worker[${id}] ${PHASE_WORDS[message.phase]}: ${message.message}`, {
+    this.#log.error('failed', `worker[${id}] ${describeFailure(message)}`, {
       worker: id,
       phase: message.phase,
       error: message.message,
     });
     if (message.stack !== undefined) trace.worker('worker[%d] %s', id, message.stack);
-    if (this.listenerCount('error') > 0) this.emit('error', this.#failure(id, message));
-  }
-
-  /** The SuperviseError for a worker's reported failure: app errors keep their code, the rest are E_WORKER. */
-  #failure(id: number, message: FailedMessage): WorkerFailure {
-    const code =
-      message.phase !== 'load' ? ErrorCode.WORKER : message.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD;
-    const error = new SuperviseError(code, `worker[${id}] ${PHASE_WORDS[message.phase]}: ${message.message}`);
-    return Object.assign(error, { worker: id, phase: message.phase });
+    if (this.listenerCount('error') > 0) this.emit('error', workerFailure(id, message));
   }
 
   #onExit(slot: Slot, handle: WorkerHandle, exit: WorkerExit): void {
@@ -868,7 +755,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state === 'starting' && handle.readyAt === undefined && this.#startFailure === undefined) {
       this.#startFailure =
         handle.failure !== undefined
-          ? this.#failure(slot.id, handle.failure)
+          ? workerFailure(slot.id, handle.failure)
           : new SuperviseError(ErrorCode.APP_LOAD, `worker[${slot.id}] exited ${how} before it was ready`);
     }
     if (slot.id >= this.#target) {

@@ -1,0 +1,50 @@
+/** The master's side services: the control socket, the dashboard and the metrics endpoint, opened and closed together. */
+import { serveControl, type ControlServer, type ControlTarget } from './control-server.js';
+import { serveDashboard } from './dashboard.js';
+import type { HttpService } from './http-service.js';
+import type { Logger } from './log.js';
+import { serveMetrics } from './metrics-server.js';
+import type { ResolvedOptions } from './options.js';
+
+/** The services the options ask for; each is optional and absent until `open()`. */
+export class PoolServices {
+  #control: ControlServer | undefined;
+  #dashboard: HttpService | undefined;
+  #metrics: HttpService | undefined;
+
+  /** The dashboard's URL once open (its port resolved when 0 was asked for). */
+  get dashboardUrl(): string | undefined {
+    return this.#dashboard?.url;
+  }
+
+  /** The metrics URL once open (its port resolved when 0 was asked for). */
+  get metricsUrl(): string | undefined {
+    return this.#metrics?.url;
+  }
+
+  /** True when `options` asks for any service (without any, start() need not wait for one). */
+  static wanted(options: ResolvedOptions): boolean {
+    return options.control !== undefined || options.dashboard !== undefined || options.metrics !== undefined;
+  }
+
+  /**
+   * Opens what `options` asks for, all driving `pool`. Rejects with E_CONTROL or E_OPTION (an
+   * address that cannot be bound); what opened before the failure stays open until `close()`.
+   */
+  async open(options: ResolvedOptions, pool: ControlTarget, log: Logger): Promise<void> {
+    const { control, dashboard, dashboardToken, metrics } = options;
+    if (control !== undefined) this.#control = await serveControl(control, pool, log);
+    if (dashboard !== undefined) this.#dashboard = await serveDashboard(dashboard, dashboardToken, pool, log);
+    if (metrics !== undefined) this.#metrics = await serveMetrics(metrics, dashboardToken, pool, log);
+  }
+
+  /** Closes every open service; synchronous, so it can run as the process exits. */
+  close(): void {
+    this.#control?.close();
+    this.#control = undefined;
+    this.#dashboard?.close();
+    this.#dashboard = undefined;
+    this.#metrics?.close();
+    this.#metrics = undefined;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The public types of a Supervisor: a worker's snapshot, its failures, the events, the pool's own
+ * state and the options of stop(). Apart from the class so that readers of a type need not load it.
+ */
+import type { SuperviseError } from './errors.cjs';
+import type { FailurePhase } from './protocol.cjs';
+import type { WorkerExit, WorkerState } from './worker-handle.js';
+
+/**
+ * A worker's state as the pool reports it: its process's state, `waiting` for a respawn held back
+ * by backoff, or `exited` for an id whose process is gone and will not come back (the pool stopped).
+ */
+export type SlotState = WorkerState | 'waiting';
+
+/** A snapshot of one id of the pool. */
+export interface WorkerInfo {
+  /** Stable id, 0..N-1. */
+  readonly id: number;
+  /** Pid of the process holding the id, if one does. */
+  readonly pid: number | undefined;
+  readonly state: SlotState;
+  /** How many times this id has been respawned. */
+  readonly restarts: number;
+  /** When the current process was spawned. */
+  readonly startedAt: Date | undefined;
+}
+
+/** A worker's failure as reported to `error` listeners. */
+export interface WorkerFailure extends SuperviseError {
+  /** The id whose worker failed. */
+  readonly worker: number;
+  /** Where it failed: loading the app, in afterFork, in a task, or an uncaught exception. */
+  readonly phase: FailurePhase;
+}
+
+/** The events a Supervisor emits, with their arguments. */
+export interface SupervisorEvents {
+  /** A process was spawned for an id. */
+  fork: [worker: WorkerInfo];
+  /** A worker loaded the app, ran afterFork, and is starting tasks. */
+  online: [worker: WorkerInfo];
+  /** A rolling reload finished: every id runs the new code. */
+  reload: [];
+  /** A worker process ended. */
+  exit: [worker: WorkerInfo, exit: WorkerExit];
+  /**
+   * A worker reported the error it is exiting with. Unlike most emitters, an `error` with no
+   * listener is not thrown: the failure is already in the log and the id is respawned.
+   */
+  error: [failure: WorkerFailure];
+  /** The pool has stopped: every worker is gone. */
+  stop: [];
+}
+
+/** Life of the pool itself. */
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Options of `stop()`. */
+export interface StopOptions {
+  /**
+   * true: every worker finishes its current task, starts no other, and exits (QUIT), with no deadline.
+   * false (default): ctx.signal aborts, workers get SIGTERM, and SIGKILL after `grace` (TERM/INT).
+   */
+  readonly graceful?: boolean;
+}
