@@ -11,16 +11,10 @@ import { ErrorCode, firstLine, isSuperviseError } from './errors.cjs';
 import { isHostAllowed, listenHttp, type HttpAddress } from './http-address.js';
 import { hasBearer, secretEquals, send, sendError, sendJson, serviceHandle, type HttpService } from './http-service.js';
 import type { Logger } from './log.js';
-import type { PoolStatus } from './pool-status.js';
+import type { ControlTarget } from './control-server.js';
 
-/** The operations the dashboard drives: a Supervisor. */
-export interface DashboardTarget {
-  status(): Promise<PoolStatus>;
-  reload(): Promise<void>;
-  scale(n: number): Promise<void>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-}
+/** The operations the dashboard drives (a Supervisor): the control socket's, less stop and log reopening. */
+export type DashboardTarget = Pick<ControlTarget, 'status' | 'reload' | 'scale' | 'pause' | 'resume'>;
 
 /** The actions, by the path they are posted to. */
 const ACTIONS = ['reload', 'scale', 'pause', 'resume'] as const;

@@ -32,6 +32,24 @@ export function hangReason(worker: Watched, now: number, timeoutMs: number, beat
   return undefined;
 }
 
+/** How often the master looks for hung workers: every heartbeat with --timeout, else often enough for --boot-timeout; undefined when neither is on. */
+export function watchInterval(heartbeatMs: number | undefined, bootTimeoutSeconds: number): number | undefined {
+  if (heartbeatMs !== undefined) return heartbeatMs;
+  if (bootTimeoutSeconds === 0) return undefined;
+  return Math.round(Math.min(1000, Math.max(25, (bootTimeoutSeconds * 1000) / 4)));
+}
+
+/**
+ * Why a process on its way to ready (since `bootingSince`, see WorkerHandle) must be killed, or
+ * undefined: it has taken longer than `limitMs` (0: no limit). `holdsId` says whether afterFork is
+ * part of the way (a spare loads the app only).
+ */
+export function bootHangReason(bootingSince: number | undefined, holdsId: boolean, now: number, limitMs: number): string | undefined {
+  if (bootingSince === undefined || limitMs === 0 || now - bootingSince <= limitMs) return undefined;
+  const seconds = ((now - bootingSince) / 1000).toFixed(1);
+  return holdsId ? `not ready after ${seconds}s (loading the app or in afterFork)` : `app not loaded after ${seconds}s`;
+}
+
 /**
  * One worker's recycling limits: up to 10% more tasks and 5% more RSS than configured, drawn per
  * worker, so a pool started together does not recycle together.

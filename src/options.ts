@@ -24,6 +24,12 @@ export interface SupervisorOptions {
   readonly grace?: number;
   /** Seconds a single task may run before its worker is SIGKILLed and replaced. Default: no limit. */
   readonly timeout?: number;
+  /**
+   * Seconds a worker may take from its spawn (a spare: from taking an id) to ready, loading the app
+   * and running afterFork, and a spare to load the app, before it is SIGKILLed: its id is respawned
+   * with backoff, a start fails, a reload is abandoned. 0: no limit. Default 60.
+   */
+  readonly bootTimeout?: number;
   /** Replace a worker after this many tasks (each worker gets up to 10% more, so they don't all go at once). */
   readonly maxTasks?: number;
   /** Replace a worker after the task during which its RSS passed this many MiB (up to 5% jitter). */
@@ -96,6 +102,8 @@ export interface ResolvedOptions {
   readonly preload: boolean;
   readonly grace: number;
   readonly timeout: number | undefined;
+  /** 0 when there is no limit. */
+  readonly bootTimeout: number;
   readonly maxTasks: number | undefined;
   readonly maxRss: number | undefined;
   readonly spares: number;
@@ -119,7 +127,7 @@ export interface ResolvedOptions {
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
-export const DEFAULTS = { workers: 1, poll: 30, grace: 5, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
+export const DEFAULTS = { workers: 1, poll: 30, grace: 5, bootTimeout: 60, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
 
 /** Quotes a user's value for an error message, whatever its type. */
 function quote(value: unknown): string {
@@ -208,6 +216,7 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     preload: booleanOption('preload', input.preload),
     grace: amountOption('grace', input.grace, DEFAULTS.grace, true),
     timeout: optional(input.timeout, () => amountOption('timeout', input.timeout, 0, false)),
+    bootTimeout: amountOption('boot-timeout', input.bootTimeout, DEFAULTS.bootTimeout, true),
     maxTasks: optional(input.maxTasks, () => integerOption('max-tasks', input.maxTasks, 0, 1)),
     maxRss: optional(input.maxRss, () => amountOption('max-rss', input.maxRss, 0, false, 'MiB')),
     spares: integerOption('spares', input.spares, DEFAULTS.spares, 0),

@@ -10,7 +10,7 @@ import { resolveAccount, type Account } from './account.js';
 import { loadApp, type App } from './app-loader.cjs';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
-import { hangReason, heartbeatInterval, workerLimits } from './hang-watch.js';
+import { bootHangReason, hangReason, heartbeatInterval, watchInterval, workerLimits } from './hang-watch.js';
 import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from './histogram.cjs';
 import { LogFiles, workerLogName } from './log-files.js';
 import { Logger, trace } from './log.js';
@@ -208,7 +208,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#sweep(), poll * 1000);
-    if (this.#runtime.heartbeatMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), this.#runtime.heartbeatMs);
+    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
+    if (watchMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), watchMs);
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#rotateLogs(), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#fill(this.#slot(id));
     try {
@@ -417,7 +418,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #candidateFailure(candidate: WorkerHandle): SuperviseError | false {
     if (candidate.state !== 'exited') return false;
     const failure = candidate.failure;
-    return new SuperviseError(failure?.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD, failure?.message ?? 'the new process exited before it loaded the app');
+    return new SuperviseError(failure?.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD, failure?.message ?? `the new process ${candidate.killReason ?? 'exited before it loaded the app'}`);
   }
 
   /** Moves `slot` from its old process to `candidate`: the old one finishes its task and exits first. */
@@ -450,7 +451,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Error ending a reload when the new process for `slot` died before it was ready; else false. */
   #abandonedAt(slot: Slot, candidate: WorkerHandle): SuperviseError | false {
     if (candidate.state !== 'exited') return false;
-    return this.#abandonReload(new Error(`worker[${slot.id}] ${candidate.failure ? describeFailure(candidate.failure) : 'exited before it was ready'} with the new code`), slot.id);
+    return this.#abandonReload(new Error(`worker[${slot.id}] ${candidate.failure ? describeFailure(candidate.failure) : (candidate.killReason ?? 'exited before it was ready')} with the new code`), slot.id);
   }
 
   async #stopAll(graceful: boolean): Promise<void> {
@@ -599,23 +600,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#spares.topUp();
   }
 
-  /** Kills workers whose task outlived --timeout (or whose heartbeat stopped). */
+  /**
+   * Kills processes that never got ready within --boot-timeout (spares and reload candidates
+   * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
+   */
   #killHung(): void {
-    const timeout = this.#options.timeout;
+    const { timeout, bootTimeout } = this.#options;
     const beat = this.#runtime.heartbeatMs;
-    if (timeout === undefined || beat === undefined) return;
     const now = Date.now();
-    for (const slot of this.#slots.values()) {
-      const handle = slot.handle;
-      if (handle === undefined || handle.state === 'exited') continue;
-      const reason = hangReason(handle, now, timeout * 1000, beat);
+    for (const handle of this.#liveHandles()) {
+      if (handle.killReason !== undefined) continue; // killed already, its exit is on the way
+      const id = handle.id;
+      const boot = bootHangReason(handle.bootingSince, id !== undefined, now, bootTimeout * 1000);
+      const task = boot === undefined && id !== undefined && timeout !== undefined && beat !== undefined ? hangReason(handle, now, timeout * 1000, beat) : undefined;
+      const reason = boot ?? task;
       if (reason === undefined) continue;
-      this.#log.error('timeout', `worker[${slot.id}] timed out: ${reason}, over --timeout ${timeout}s; killing pid=${handle.pid}`, {
-        worker: slot.id,
-        pid: handle.pid,
-        timeout,
-      });
-      handle.kill();
+      const name = id !== undefined ? `worker[${id}]` : `${this.#candidates.has(handle) ? 'reload candidate' : 'spare'} pid=${handle.pid}`;
+      const why = `timed out: ${reason}, over ${boot !== undefined ? `--boot-timeout ${bootTimeout}s` : `--timeout ${timeout}s`}`;
+      this.#log.error('timeout', `${name} ${why}; killing pid=${handle.pid}`, { worker: id, pid: handle.pid, timeout: boot !== undefined ? bootTimeout : timeout });
+      handle.kill(why);
     }
   }
 
@@ -756,7 +759,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#startFailure =
         handle.failure !== undefined
           ? workerFailure(slot.id, handle.failure)
-          : new SuperviseError(ErrorCode.APP_LOAD, `worker[${slot.id}] exited ${how} before it was ready`);
+          : new SuperviseError(ErrorCode.APP_LOAD, `worker[${slot.id}] ${handle.killReason ?? `exited ${how} before it was ready`}`);
     }
     if (slot.id >= this.#target) {
       if (slot.handle === undefined) this.#slots.delete(slot.id);

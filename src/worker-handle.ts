@@ -89,6 +89,9 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #tasks = 0;
   #busySince: number | null = null;
   #heardAt = Date.now();
+  /** Epoch ms its way to ready began: the spawn, or (a spare) the hand-over of an id. */
+  #bootFrom = this.startedAt;
+  #killReason: string | undefined;
   #recycling = false;
   #failure: FailedMessage | undefined;
   #holding = false;
@@ -164,6 +167,21 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#heardAt;
   }
 
+  /**
+   * Epoch ms since which the process has been on its way to ready (loading the app, in afterFork),
+   * whatever it was asked meanwhile; undefined once ready, while a loaded spare waits, and after exit.
+   */
+  get bootingSince(): number | undefined {
+    if (this.#readyAt !== undefined || this.#state === 'spare' || this.#state === 'exited') return undefined;
+    if (this.#state === 'stopping' && this.#id === undefined && this.#loadedAt !== undefined) return undefined;
+    return this.#bootFrom;
+  }
+
+  /** Why the master killed the process (a timeout), if it said. */
+  get killReason(): string | undefined {
+    return this.#killReason;
+  }
+
   /** The error the worker reported before exiting, if it did. */
   get failure(): FailedMessage | undefined {
     return this.#failure;
@@ -179,7 +197,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     if (this.#state !== 'spare') throw new Error(`cannot assign id ${id} to a worker in state ${this.#state}`);
     this.#id = id;
     this.#state = 'loading';
-    this.#heardAt = Date.now();
+    this.#heardAt = this.#bootFrom = Date.now();
     this.#send({ supervise: 1, type: 'assign', id, limits, paused, ...(logFile !== undefined && { logFile }) });
   }
 
@@ -247,8 +265,9 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     this.#killTimer = setTimeout(() => this.kill(), graceMs);
   }
 
-  /** SIGKILLs the worker's process group now. */
-  kill(): void {
+  /** SIGKILLs the worker's process group now; `reason` (a timeout) is kept as `killReason`. */
+  kill(reason?: string): void {
+    this.#killReason ??= reason;
     this.signal('SIGKILL');
   }
 

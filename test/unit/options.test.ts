@@ -82,6 +82,14 @@ describe('resolveOptions', () => {
     assert.equal(resolveOptions({ app: APP, grace: 0 }).grace, 0);
   });
 
+  it('bootTimeout: 60 s by default, 0 for no limit, a negative or non-number rejected', () => {
+    assert.equal(resolveOptions({ app: APP }).bootTimeout, 60);
+    assert.equal(resolveOptions({ app: APP, bootTimeout: 0 }).bootTimeout, 0);
+    assert.equal(resolveOptions({ app: APP, bootTimeout: '2.5' } as unknown as SupervisorOptions).bootTimeout, 2.5);
+    rejectsOption({ bootTimeout: -1 }, 'boot-timeout', '-1');
+    rejectsOption({ bootTimeout: 'soon' }, 'boot-timeout', '"soon"');
+  });
+
   it('rejects logFormat "xml"', () => rejectsOption({ logFormat: 'xml' }, 'log-format', '"xml"'));
 
   it('rejects a preload that is not a boolean', () => rejectsOption({ preload: 'yes' }, 'preload', '"yes"'));

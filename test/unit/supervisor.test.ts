@@ -276,6 +276,52 @@ describe('Supervisor', () => {
     });
   });
 
+  describe('boot timeout', () => {
+    it('kills a worker not ready within bootTimeout during start, and start() rejects naming the timeout', async () => {
+      const { pool, sv } = keep(setup({ workers: 1, bootTimeout: 2 }));
+      const start = track(sv.start());
+      pool.child(0).emit('spawn'); // loading, never ready
+      mock.timers.tick(2000);
+      assert.deepEqual(pool.signalsTo(pool.child(0)), [], 'not before the limit');
+      mock.timers.tick(1000);
+      assert.deepEqual(pool.signalsTo(pool.child(0)), ['SIGKILL']);
+      pool.child(0).exit(null, 'SIGKILL');
+      await rejectsCode(start.promise, ErrorCode.APP_LOAD, /^worker\[0\] timed out: not ready after [23]\.\ds \(loading the app or in afterFork\), over --boot-timeout 2s$/);
+    });
+
+    it('kills a respawned worker stuck before ready and respawns the id with backoff', async () => {
+      const { pool, sv } = keep(await started({ workers: 1, poll: 30, bootTimeout: 2 }));
+      pool.child(0).exit(1);
+      const stuck = pool.child(0);
+      stuck.emit('spawn');
+      mock.timers.tick(3000);
+      assert.deepEqual(pool.signalsTo(stuck), ['SIGKILL']);
+      mock.timers.tick(3000);
+      assert.deepEqual(pool.signalsTo(stuck), ['SIGKILL'], 'killed once, not at every check');
+      stuck.exit(null, 'SIGKILL');
+      assert.equal(sv.workers[0]!.state, 'waiting', 'an early failure: the respawn backs off');
+      mock.timers.tick(100);
+      assert.equal(pool.spawnsOf(0), 3);
+    });
+
+    it('never kills a ready worker, a loaded spare waiting for an id, or anything with bootTimeout 0', async () => {
+      const { pool } = keep(await started({ workers: 1, spares: 1, bootTimeout: 2 }));
+      const spare = pool.child(undefined);
+      spare.emit('spawn');
+      spare.emit('message', { supervise: 1, type: 'loaded' });
+      mock.timers.tick(10_000);
+      assert.deepEqual(pool.calls, []);
+      const off = setup({ workers: 1, bootTimeout: 0 });
+      void off.sv.start().catch(() => {});
+      off.pool.child(0).emit('spawn');
+      mock.timers.tick(600_000);
+      assert.deepEqual(off.pool.calls, []);
+      const stop = off.sv.stop();
+      exitAll(off.pool);
+      await stop;
+    });
+  });
+
   describe('scale', () => {
     it('scaling up spawns the next ids and resolves when they are ready', async () => {
       const { pool, sv } = keep(await started({ workers: 2 }));
