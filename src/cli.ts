@@ -11,7 +11,7 @@ import { runClient } from './cli-client.js';
 import { defaultControlPath } from './control-client.js';
 import { isControlServed } from './control-server.js';
 import { ErrorCode, isSuperviseError } from './errors.cjs';
-import { explainUsageError, miscasedFlag } from './usage-error.js';
+import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorOptions } from './options.js';
 
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   const miscased = miscasedFlag(argv, [...Object.keys(OPTIONS), 'json', 'graceful', 'help', 'version']);
   if (miscased !== undefined) die(explainUsageError(`Unknown argument: ${miscased}`, Object.keys(OPTIONS)), EXIT_USAGE);
   if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
+  const strayEnv = unknownEnvOption(process.env, Object.keys(OPTIONS));
+  if (strayEnv !== undefined) die(strayEnv, EXIT_USAGE);
   const args = await parseArgs(argv);
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];

@@ -28,13 +28,33 @@ export function explainUsageError(message: string, flags: readonly string[]): st
   const unknown = match[1]!.split(', ').map((arg) => arg.replace(/^-+/, ''));
   return unknown
     .map((arg) => {
-      const best = flags
-        .map((flag) => ({ flag, d: distance(arg, flag) }))
-        .sort((x, y) => x.d - y.d)[0];
-      const hint = best !== undefined && best.d <= Math.max(2, Math.floor(arg.length / 3)) ? ` (did you mean --${best.flag}?)` : '';
-      return `unknown option --${arg}${hint}`;
+      const near = nearest(arg, flags);
+      return `unknown option --${arg}${near !== undefined ? ` (did you mean --${near}?)` : ''}`;
     })
     .join('; ');
+}
+
+/** The flag closest to `arg`, if one is close enough to be a likely misspelling. */
+function nearest(arg: string, flags: readonly string[]): string | undefined {
+  const best = flags.map((flag) => ({ flag, d: distance(arg, flag) })).sort((x, y) => x.d - y.d)[0];
+  return best !== undefined && best.d <= Math.max(2, Math.floor(arg.length / 3)) ? best.flag : undefined;
+}
+
+/** The environment variable naming `flag` (max-tasks → SUPERVISE_MAX_TASKS). */
+function envName(flag: string): string {
+  return `SUPERVISE_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * One line for the first SUPERVISE_* variable in `env` that names no flag, with a did-you-mean,
+ * or undefined. yargs would call it an unknown option --x, which no one typed: name the variable.
+ */
+export function unknownEnvOption(env: NodeJS.ProcessEnv, flags: readonly string[]): string | undefined {
+  const known = new Set(flags.map(envName));
+  const stray = Object.keys(env).find((key) => key.startsWith('SUPERVISE_') && !known.has(key));
+  if (stray === undefined) return undefined;
+  const near = nearest(stray.slice('SUPERVISE_'.length).toLowerCase().replace(/_/g, '-'), flags);
+  return `unknown environment variable ${stray}${near !== undefined ? ` (did you mean ${envName(near)}?)` : ''}: every SUPERVISE_* variable is read as an option`;
 }
 
 /**

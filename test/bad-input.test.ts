@@ -53,6 +53,11 @@ describe('bad input: one line, non-zero exit, no stack trace, no worker', () => 
   it('an unknown flag far from any other', () => rejects(['--app', fixture('app.cjs'), '--zzzzzzzz'], /^supervise: unknown option --zzzzzzzz$/));
   it('a stray positional argument', () => rejects(['--app', fixture('app.cjs'), 'extra'], /unknown option/));
   it('a bad value from the environment', envCase);
+  it('a misspelt SUPERVISE_* variable, named as the variable it is', async () => {
+    const result = await runCli(['--app', fixture('app.cjs')], { env: { SUPERVISE_WROKERS: '2' } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr.trim(), /^supervise: unknown environment variable SUPERVISE_WROKERS \(did you mean SUPERVISE_WORKERS\?\): every SUPERVISE_\* variable is read as an option$/);
+  });
 });
 
 /** SUPERVISE_WORKERS=many is as wrong as --workers many. */

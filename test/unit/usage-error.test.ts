@@ -1,7 +1,7 @@
 /** explainUsageError: yargs' usage errors rewritten as one line, with a did-you-mean. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explainUsageError, miscasedFlag } from '../../dist/usage-error.js';
+import { explainUsageError, miscasedFlag, unknownEnvOption } from '../../dist/usage-error.js';
 
 const FLAGS = ['app', 'workers', 'poll', 'preload', 'grace', 'node-arg', 'quiet', 'log-format'];
 
@@ -47,5 +47,18 @@ describe('miscasedFlag', () => {
 
   it('takes the flags as listed and their camelCase spellings, and ignores values and what follows --', () => {
     assert.equal(miscasedFlag(['--log-format', 'JSON', '--logFormat=json', '--nodeArg=--X', 'POSITIONAL', '--', '--LATER'], FLAGS), undefined);
+  });
+});
+
+const ENV_FLAGS = [...FLAGS, 'max-tasks'];
+
+describe('unknownEnvOption', () => {
+  it('accepts the variables of known flags, and other variables', () => {
+    assert.equal(unknownEnvOption({ SUPERVISE_WORKERS: '2', SUPERVISE_MAX_TASKS: '9', SUPERVISE_LOG_FORMAT: 'json', PATH: '/bin', SUPERVISOR: 'x' }, ENV_FLAGS), undefined);
+  });
+
+  it('names a SUPERVISE_* variable that is no flag, with the nearest one', () => {
+    assert.equal(unknownEnvOption({ SUPERVISE_MAX_TAKS: '9' }, ENV_FLAGS), 'unknown environment variable SUPERVISE_MAX_TAKS (did you mean SUPERVISE_MAX_TASKS?): every SUPERVISE_* variable is read as an option');
+    assert.equal(unknownEnvOption({ SUPERVISE_ZZZZZZZZ: '1' }, ENV_FLAGS), 'unknown environment variable SUPERVISE_ZZZZZZZZ: every SUPERVISE_* variable is read as an option');
   });
 });
