@@ -62,6 +62,8 @@ function optionValues(name: string, rng: Random, n: number): Value[] {
       return [good('0'), good('1'), good('0.2'), bad('-1'), bad('later'), bad('')];
     case 'timeout':
       return [good('5'), good('30'), bad('0'), bad('-1'), bad('x')];
+    case 'boot-timeout':
+      return [good('0'), good('60'), bad('-1'), bad('x'), bad('')];
     case 'max-tasks':
       return [good('1000'), good('50'), bad('0'), bad('1.5'), bad('-2'), bad('many')];
     case 'max-rss':
