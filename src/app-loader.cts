@@ -27,6 +27,13 @@ export interface App {
   beforeFork?(id: number): unknown;
   /** In the worker, once, before its first task. */
   afterFork?(id: number, ctx: WorkerContext): unknown;
+  /**
+   * In the worker, once, after its last task, when it leaves without an error: a stop (quick or
+   * graceful), a reload's hand-over, retirement, recycling, or its master's death. Close what
+   * afterFork opened here. It gets `--grace` seconds (at least one); `ctx.signal` is aborted on a
+   * quick stop. Not run after a failure or a kill, nor in a spare that never took an id.
+   */
+  beforeExit?(id: number, ctx: WorkerContext): unknown;
 }
 
 /**
@@ -57,7 +64,7 @@ function pickExports(namespace: Record<string, unknown>, path: string): App {
       `app ${path} does not export a workerStart function (export it by name, on module.exports, or on an ESM default export)`,
     );
   }
-  for (const hook of ['beforeFork', 'afterFork'] as const) {
+  for (const hook of ['beforeFork', 'afterFork', 'beforeExit'] as const) {
     if (source[hook] !== undefined && typeof source[hook] !== 'function') {
       throw new SuperviseError(ErrorCode.APP_EXPORTS, `app ${path} exports ${hook} as a ${typeof source[hook]}, not a function`);
     }

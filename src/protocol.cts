@@ -73,7 +73,7 @@ export interface ReadyMessage {
 }
 
 /** Where in its life a worker failed. */
-export type FailurePhase = 'load' | 'afterFork' | 'task' | 'uncaught';
+export type FailurePhase = 'load' | 'afterFork' | 'task' | 'beforeExit' | 'uncaught';
 
 /** Worker → master: the worker is about to exit because of this error. */
 export interface FailedMessage {
@@ -109,6 +109,8 @@ export type ToMaster = LoadedMessage | ReadyMessage | FailedMessage | ProgressMe
 export interface RuntimeConfig {
   /** Send a ProgressMessage this often (ms); absent: never. */
   readonly heartbeatMs?: number;
+  /** How long the app's beforeExit may run (ms): --grace, at least a second. */
+  readonly beforeExitMs?: number;
   /** Limits for a worker spawned with its id; spares get theirs with the assignment. */
   readonly limits?: WorkerLimits;
   /** Start held: the pool is paused, so no task until a resume message. */

@@ -29,7 +29,7 @@ export interface WorkerInfo {
 export interface WorkerFailure extends SuperviseError {
   /** The id whose worker failed. */
   readonly worker: number;
-  /** Where it failed: loading the app, in afterFork, in a task, or an uncaught exception. */
+  /** Where it failed: loading the app, in afterFork, in a task, in beforeExit, or an uncaught exception. */
   readonly phase: FailurePhase;
 }
 

@@ -120,7 +120,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#spawnWorker = internals.spawnWorker ?? spawnWorkerProcess;
     this.#signalGroup = internals.signalGroup ?? signalProcessGroup;
     const { timeout } = this.#options;
-    this.#runtime = timeout !== undefined ? { heartbeatMs: heartbeatInterval(timeout) } : {};
+    const beforeExitMs = Math.max(1, this.#options.grace) * 1000;
+    this.#runtime = timeout !== undefined ? { beforeExitMs, heartbeatMs: heartbeatInterval(timeout) } : { beforeExitMs };
     const host = { spawn: () => this.#spawnProcess(undefined), running: () => this.#state === 'running', generation: () => this.#generation };
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
   }

@@ -200,6 +200,26 @@ async function runTasks(app: App, ctx: WorkerContext): Promise<void> {
   }
 }
 
+/**
+ * Runs the app's beforeExit, bounded: a cleanup that never settles must not keep the process, and
+ * with it an id or a reload, for ever (after its master's death nobody else would end it).
+ */
+async function runBeforeExit(app: App, ctx: WorkerContext): Promise<void> {
+  if (app.beforeExit === undefined) return;
+  const limitMs = config.beforeExitMs ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${limitMs / 1000}s (--grace)`)), limitMs);
+  });
+  try {
+    await Promise.race([app.beforeExit(ctx.id, ctx), overdue]);
+  } catch (error) {
+    await fail('beforeExit', error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** As a spare: says the app is loaded, then waits for the master to hand over an id. */
 async function awaitAssignment(): Promise<number> {
   const message = await new Promise<AssignMessage>((resolve) => {
@@ -306,6 +326,7 @@ async function main(): Promise<void> {
   busy = false; // also after a task cut short by a quick stop
   await send(progress());
   if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
+  await runBeforeExit(app, ctx);
   process.exit(0);
 }
 

@@ -7,6 +7,7 @@ const PHASE_WORDS: Record<FailurePhase, string> = {
   load: 'failed to load the app',
   afterFork: 'failed in afterFork',
   task: 'failed in a task',
+  beforeExit: 'failed in beforeExit',
   uncaught: 'failed with an uncaught exception',
 };
 

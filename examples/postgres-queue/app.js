@@ -22,16 +22,21 @@ function say(message) {
   console.log(`${me.host} worker[${me.worker}] pid=${me.pid}: ${message}`);
 }
 
-/** Once per worker process: one small pool, closed when supervise asks for a quick stop. */
-export function afterFork(id, ctx) {
+/** Once per worker process: one small pool, closed in beforeExit. */
+export function afterFork(id) {
   me = { host: config.host, worker: id, pid: process.pid };
   // A worker does one thing at a time, on one connection (the lease renewals queue on it too).
   pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, application_name: `supervise ${me.host} worker[${id}]` });
   pool.on('error', (error) => say(`idle connection lost: ${error.message}`));
-  // A quick stop (TERM/INT) aborts ctx.signal: the running task hands its job back, then the pool
-  // ends, letting its checked-out client finish that last query first. After a graceful stop
-  // (QUIT) or the master's death, supervise ends the process after the current task.
-  ctx.signal.addEventListener('abort', () => void pool.end(), { once: true });
+}
+
+/**
+ * Once, after the worker's last task (a stop, a reload, the master's death): closes the pool, so
+ * PostgreSQL sees a clean goodbye rather than a dropped connection. On a quick stop the last task
+ * has already handed its job back (it saw ctx.signal abort).
+ */
+export async function beforeExit() {
+  await pool.end();
 }
 
 /** One task: worker 0 checks the queue, every other worker does one job. */

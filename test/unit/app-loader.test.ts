@@ -72,6 +72,10 @@ describe('loadApp', () => {
     await rejectsWith(loadApp(fixture('unit-hook-not-function.cjs')), ErrorCode.APP_EXPORTS, /afterFork as a number/);
   });
 
+  it('rejects a beforeExit that is not a function, as it does the other hooks', async () => {
+    await rejectsWith(loadApp(fixture('unit-before-exit-not-function.mjs')), ErrorCode.APP_EXPORTS, /beforeExit as a string/);
+  });
+
   it("rejects an app that throws while loading with E_APP_LOAD, the app's message, and the error as cause", async () => {
     const error = await rejectsWith(loadApp(fixture('throws-on-load.cjs')), ErrorCode.APP_LOAD, /cannot reach the config server/);
     assert.ok(error.cause instanceof Error);
