@@ -111,7 +111,8 @@ function housekeeping(): void {
 
 /** The task counters as the master wants them, now. */
 function progress(): ToMaster {
-  const busySince = busy ? Math.round(performance.timeOrigin + taskStartedAt) : null;
+  // Floored: rounding up could make a task look younger than it is to --timeout.
+  const busySince = busy ? Math.floor(performance.timeOrigin + taskStartedAt) : null;
   return { supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot() };
 }
 
