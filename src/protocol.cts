@@ -109,8 +109,8 @@ export type ToMaster = LoadedMessage | ReadyMessage | FailedMessage | ProgressMe
 export interface RuntimeConfig {
   /** Send a ProgressMessage this often (ms); absent: never. */
   readonly heartbeatMs?: number;
-  /** How long the app's beforeExit may run (ms): --grace, at least a second. */
-  readonly beforeExitMs?: number;
+  /** --grace in ms: bounds the app's beforeExit (at least a second) and the wait for the worker's own children. */
+  readonly graceMs?: number;
   /** Limits for a worker spawned with its id; spares get theirs with the assignment. */
   readonly limits?: WorkerLimits;
   /** Start held: the pool is paused, so no task until a resume message. */

@@ -79,6 +79,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Processes holding no id that load the new code of a reload. */
   readonly #candidates = new Set<WorkerHandle>();
   readonly #waiters = new Set<() => void>();
+  /** Exited processes whose own children (their process group) are still being ended. */
+  readonly #sweeps = new Set<Promise<void>>();
   #state: SupervisorState = 'idle';
   #target: number;
   #generation = 0;
@@ -120,8 +122,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#spawnWorker = internals.spawnWorker ?? spawnWorkerProcess;
     this.#signalGroup = internals.signalGroup ?? signalProcessGroup;
     const { timeout } = this.#options;
-    const beforeExitMs = Math.max(1, this.#options.grace) * 1000;
-    this.#runtime = timeout !== undefined ? { beforeExitMs, heartbeatMs: heartbeatInterval(timeout) } : { beforeExitMs };
+    const graceMs = this.#graceMs();
+    this.#runtime = timeout !== undefined ? { graceMs, heartbeatMs: heartbeatInterval(timeout) } : { graceMs };
     const host = { spawn: () => this.#spawnProcess(undefined), running: () => this.#state === 'running', generation: () => this.#generation };
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
   }
@@ -470,6 +472,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     for (const handle of handles) handle.stop(graceful, this.#graceMs());
     await Promise.all(handles.map((handle) => handle.exited));
+    // The pool is stopped only when no worker's child is left either.
+    await Promise.all(this.#sweeps);
     this.#finish();
     if (previous !== 'idle') this.#log.info('stopped', `master stopped`);
     this.#logFiles?.close(); // after the last line
@@ -690,8 +694,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // The child has its own copy of the fd now.
       if (outputFd !== undefined) closeSync(outputFd);
     }
-    const handle = new WorkerHandle(id, child, this.#signalGroup, this.#generation);
+    const handle = new WorkerHandle(id, child, this.#signalGroup, this.#generation, this.#graceMs());
     if (handle.pid !== undefined) this.#log.info('spawned', `${name} spawned pid=${handle.pid}`, { worker: id, pid: handle.pid });
+    handle.on('exit', () => {
+      const sweep = handle.groupGone;
+      this.#sweeps.add(sweep);
+      void sweep.then(() => this.#sweeps.delete(sweep));
+    });
+    handle.on('orphans', () => {
+      const who = handle.id !== undefined ? `worker[${handle.id}]` : 'spare';
+      this.#log.error('orphans', `${who} pid=${handle.pid} exited, but processes of its group ignored SIGTERM for ${this.#options.grace}s: SIGKILL`, { worker: handle.id, pid: handle.pid });
+    });
     return handle;
   }
 

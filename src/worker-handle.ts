@@ -70,12 +70,14 @@ interface HandleEvents {
   progress: [];
   failed: [FailedMessage];
   exit: [WorkerExit];
+  orphans: [];
 }
 
 /**
  * One worker process as the master sees it. Emits `loaded` (a spare's app is loaded), `ready` once
  * (afterFork done), `recycle` when it leaves at a limit, `failed` when it reports the error it is
- * exiting with, and `exit` exactly once.
+ * exiting with, `exit` exactly once, and `orphans` when processes of its group outlived it and
+ * the grace and had to be SIGKILLed.
  */
 export class WorkerHandle extends EventEmitter<HandleEvents> {
   /** Epoch ms when the process was asked for. */
@@ -103,10 +105,16 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   readonly #child: ChildLike;
   readonly #signalGroup: SignalGroup;
   readonly #exited: Promise<WorkerExit>;
+  readonly #groupGraceMs: number;
+  #groupGone: Promise<void> = Promise.resolve();
 
-  /** `id` is undefined for a spare, which gets one with `assign`. */
-  constructor(id: number | undefined, child: ChildLike, signalGroup: SignalGroup = signalProcessGroup, generation = 0) {
+  /**
+   * `id` is undefined for a spare, which gets one with `assign`. `groupGraceMs`: how long what is
+   * left of the worker's process group after its exit may take to obey SIGTERM (--grace).
+   */
+  constructor(id: number | undefined, child: ChildLike, signalGroup: SignalGroup = signalProcessGroup, generation = 0, groupGraceMs = 5000) {
     super();
+    this.#groupGraceMs = groupGraceMs;
     this.#id = id;
     this.generation = generation;
     this.#child = child;
@@ -237,6 +245,11 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#refreshing;
   }
 
+  /** Resolves, after the exit, once nothing is left of the worker's process group (never rejects). */
+  get groupGone(): Promise<void> {
+    return this.#groupGone;
+  }
+
   /** Resolves when the process has exited (never rejects). */
   get exited(): Promise<WorkerExit> {
     return this.#exited;
@@ -359,6 +372,36 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     this.#state = 'exited';
     clearTimeout(this.#killTimer);
     trace.worker('worker[%s] exit code=%s signal=%s', this.#id, exit.code, exit.signal);
+    this.#groupGone = this.#sweepGroup();
     this.emit('exit', exit);
+  }
+
+  /**
+   * After any exit (a crash, a kill, a stop, a recycle): the worker's own children, its process
+   * group, get SIGTERM (the worker sent one itself if it could) and SIGKILL once the grace is over,
+   * so none outlives it as an orphan. Resolves when the group is empty, or shortly after the kill
+   * (zombies count until reaped). Fake signalGroups of unit tests have no real group to sweep.
+   */
+  #sweepGroup(): Promise<void> {
+    const pgid = this.#child.pid;
+    if (pgid === undefined || this.#signalGroup !== signalProcessGroup || !groupExists(pgid)) return Promise.resolve();
+    trace.worker('worker[%s] pid=%d: its group outlives it; SIGTERM', this.#id, pgid);
+    this.#signalGroup(pgid, 'SIGTERM');
+    const killAt = Date.now() + this.#groupGraceMs;
+    let killed = false;
+    return new Promise((resolve) => {
+      const poll = setInterval(() => {
+        const now = Date.now();
+        if (groupExists(pgid) && now < killAt + (killed ? GROUP_KILL_WAIT_MS : 0)) return;
+        if (groupExists(pgid) && !killed) {
+          killed = true;
+          this.emit('orphans');
+          this.#signalGroup(pgid, 'SIGKILL');
+          return;
+        }
+        clearInterval(poll);
+        resolve();
+      }, GROUP_POLL_MS);
+    });
   }
 }

@@ -171,6 +171,37 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
     passed.push(t.name);
   });
 
+  it("a worker that crashes takes its own child processes with it; one ignoring SIGTERM is SIGKILLed after --grace", async (t) => {
+    const { master, marker, events, victim, strike, tmp } = await faultyPool('children-then-throw', ['--grace', '1']);
+    const childrenOf = (pid: number) => readEvents(events).filter((e) => e.ev === 'child' && e.pid === pid).map((e) => readProc(Number(e['child']))!);
+    const mine = await waitFor(() => (childrenOf(victim).length === 2 ? childrenOf(victim) : undefined), 10_000, "the victim's two children");
+    const others = [...master.workers.values()].filter((w) => w.pid !== victim).flatMap((w) => childrenOf(w.pid));
+    strike();
+    await master.waitForLine(/worker\[1\] failed in a task: sync boom 1$/);
+    await master.waitForLine(/worker\[1\] pid=\d+ exited, but processes of its group ignored SIGTERM for 1s: SIGKILL$/, 5000);
+    await waitFor(() => mine.every((p) => !stillAlive(p)), 3000, `the crashed worker's children gone: ${describeProcs(mine.filter((p) => stillAlive(p)))}`);
+    assert.ok(others.length === 4 && others.every((p) => stillAlive(p)), "the other workers' children untouched");
+    await backToSize(master, victim);
+    await stopsClean(master, marker);
+    tmp.remove();
+    passed.push(t.name);
+  });
+
+  it("after its master's death a worker ends its own child processes before it leaves, SIGKILL after --grace", async (t) => {
+    const { master, marker, events, tmp } = await faultyPool('children', ['--grace', '1']);
+    const workers = [...master.workers.values()].map((w) => readProc(w.pid)!);
+    const children = await waitFor(() => {
+      const found = readEvents(events).filter((e) => e.ev === 'child');
+      return found.length === 2 * WORKERS ? found.map((e) => readProc(Number(e['child']))!) : undefined;
+    }, 10_000, 'two children per worker');
+    master.child.kill('SIGKILL');
+    // Each worker finishes its task (50 ms), its children get SIGTERM, the one ignoring it SIGKILL a second later.
+    await waitFor(() => [...workers, ...children].every((p) => !stillAlive(p)), 5000, `workers and children gone: ${describeProcs([...workers, ...children].filter((p) => stillAlive(p)))}`);
+    assert.deepEqual(await settleLeftovers(marker, 3000), []);
+    tmp.remove();
+    passed.push(t.name);
+  });
+
   it("a worker's own child processes, one of them ignoring SIGTERM, do not outlive a quick stop (killasgroup)", async (t) => {
     const { master, marker, events, tmp } = await faultyPool('children', ['--grace', '1']);
     const children = await waitFor(() => {
