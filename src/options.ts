@@ -20,7 +20,10 @@ export interface SupervisorOptions {
   readonly poll?: number;
   /** Load the app in the master once at start (failing fast) and run its beforeFork there. Default false. */
   readonly preload?: boolean;
-  /** Seconds a quick stop waits before SIGKILL of whatever still runs. Default 5. */
+  /**
+   * Seconds a quick stop waits before SIGKILL of whatever still runs; also what a worker's
+   * beforeExit (at least 1 s) and its own children get at its exit. Default 5.
+   */
   readonly grace?: number;
   /** Seconds a single task may run before its worker is SIGKILLed and replaced. Default: no limit. */
   readonly timeout?: number;
