@@ -4,10 +4,10 @@
  * is gone, or until a recycling limit is reached. CommonJS and lean on purpose: every millisecond
  * of its start-up is paid on every cold respawn.
  */
-import { readFileSync } from 'node:fs';
 import { loadApp, type App, type WorkerContext } from './app-loader.cjs';
 import { firstLine, isSuperviseError } from './errors.cjs';
 import { Histogram, TASK_SECONDS_BOUNDS } from './histogram.cjs';
+import { endChildren, endOwnGroupOnExit } from './worker-children.cjs';
 import { reopenOutput } from './worker-output.cjs';
 import {
   isProtocolMessage,
@@ -27,8 +27,6 @@ const TRIVIAL_TASK_MS = 0.002;
 const MAX_TASKS_PER_CLOCK_READ = 16;
 /** How often an idle check confirms the master still exists, and RSS is compared with its limit. */
 const HOUSEKEEPING_MS = 1000;
-/** How often the wait for this worker's own children looks again. */
-const CHILDREN_POLL_MS = 20;
 
 const appPath = process.argv[2] ?? '';
 const config = JSON.parse(process.argv[3] ?? '{}') as RuntimeConfig;
@@ -254,69 +252,6 @@ async function awaitAssignment(): Promise<number> {
   return message.id;
 }
 
-/**
- * Pids of this process's children still in its process group (only the main thread forks: Node's
- * own threads never do). A child the app detached into a group of its own is meant to outlive us.
- */
-function ownChildren(): number[] {
-  let pids: number[];
-  try {
-    pids = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-  return pids.filter((pid) => processGroupOf(pid) === process.pid);
-}
-
-/** The process group of `pid`, from /proc/<pid>/stat (after the command name, which may hold anything). */
-function processGroupOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Sends `signal` to each of `pids`, some of which may be gone already. */
-function signalEach(pids: readonly number[], signal: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone
-    }
-  }
-}
-
-/**
- * Before a clean exit: asks the children the app started to end, waits up to the grace, then
- * SIGKILLs those left, so none outlives this worker, even when its master is gone and cannot do
- * it. One small read when there are none. (Grandchildren get the group's SIGTERM at exit.)
- */
-async function endChildren(): Promise<void> {
-  if (ownChildren().length === 0) return;
-  signalEach(ownChildren(), 'SIGTERM');
-  const deadline = Date.now() + GRACE_MS;
-  while (ownChildren().length > 0 && Date.now() < deadline) await new Promise((resume) => setTimeout(resume, CHILDREN_POLL_MS));
-  signalEach(ownChildren(), 'SIGKILL');
-}
-
-/**
- * However this process exits (a stop, a failure, its master's death), its own children, the rest
- * of the process group it leads, get SIGTERM: none outlives it as an orphan. The SIGTERM reaches
- * this process too, which is exiting anyway; its exit code stands.
- */
-function endOwnGroupOnExit(): void {
-  process.on('exit', () => {
-    try {
-      process.kill(-process.pid, 'SIGTERM');
-    } catch {
-      // Not a group leader (run by hand), or nothing to signal.
-    }
-  });
-}
-
 /** Keeps a broken stdout/stderr (the master's reader gone) from crashing a task mid-way. */
 function tolerateBrokenOutput(): void {
   const ignore = (): void => {};
@@ -410,7 +345,7 @@ async function main(): Promise<void> {
   await send(progress());
   if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
   await runBeforeExit(app, ctx);
-  await endChildren();
+  await endChildren(GRACE_MS);
   process.exit(0);
 }
 
