@@ -4,9 +4,14 @@
  */
 import type { WorkerLimits } from './protocol.cjs';
 
+/** A quarter of `limitSeconds` in ms, kept within 25 ms..1 s: how often to look for something due after that limit. */
+function checkEvery(limitSeconds: number): number {
+  return Math.round(Math.min(1000, Math.max(25, (limitSeconds * 1000) / 4)));
+}
+
 /** How often workers send heartbeats (and the master checks them) for a given timeout. */
 export function heartbeatInterval(timeoutSeconds: number): number {
-  return Math.round(Math.min(1000, Math.max(25, (timeoutSeconds * 1000) / 4)));
+  return checkEvery(timeoutSeconds);
 }
 
 /** What the watch needs to know of a worker. */
@@ -36,7 +41,7 @@ export function hangReason(worker: Watched, now: number, timeoutMs: number, beat
 export function watchInterval(heartbeatMs: number | undefined, bootTimeoutSeconds: number): number | undefined {
   if (heartbeatMs !== undefined) return heartbeatMs;
   if (bootTimeoutSeconds === 0) return undefined;
-  return Math.round(Math.min(1000, Math.max(25, (bootTimeoutSeconds * 1000) / 4)));
+  return checkEvery(bootTimeoutSeconds);
 }
 
 /**

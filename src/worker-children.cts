@@ -43,16 +43,20 @@ function signalEach(pids: readonly number[], signal: NodeJS.Signals): void {
 }
 
 /**
- * Before a clean exit: asks the children the app started to end, waits up to the grace, then
- * SIGKILLs those left after `graceMs`, so none outlives this worker, even when its master is gone and cannot do
+ * Before a clean exit: asks the children the app started to end, waits up to `graceMs`, then
+ * SIGKILLs those left, so none outlives this worker, even when its master is gone and cannot do
  * it. One small read when there are none. (Grandchildren get the group's SIGTERM at exit.)
  */
 export async function endChildren(graceMs: number): Promise<void> {
-  if (ownChildren().length === 0) return;
-  signalEach(ownChildren(), 'SIGTERM');
+  let left = ownChildren();
+  if (left.length === 0) return;
+  signalEach(left, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (ownChildren().length > 0 && Date.now() < deadline) await new Promise((resume) => setTimeout(resume, CHILDREN_POLL_MS));
-  signalEach(ownChildren(), 'SIGKILL');
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resume) => setTimeout(resume, CHILDREN_POLL_MS));
+    left = ownChildren();
+  }
+  signalEach(left, 'SIGKILL');
 }
 
 /**

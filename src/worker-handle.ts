@@ -63,6 +63,22 @@ function groupExists(pgid: number): boolean {
   }
 }
 
+/** Resolves true once group `pgid` is empty, or false at epoch ms `deadline` (zombies count until reaped). */
+function groupGoneBy(pgid: number, deadline: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settled = (): boolean => {
+      const gone = !groupExists(pgid);
+      if (!gone && Date.now() < deadline) return false;
+      resolve(gone);
+      return true;
+    };
+    if (settled()) return;
+    const poll = setInterval(() => {
+      if (settled()) clearInterval(poll);
+    }, GROUP_POLL_MS);
+  });
+}
+
 interface HandleEvents {
   loaded: [];
   ready: [];
@@ -360,11 +376,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #afterGroup(then: () => void): void {
     const pgid = this.#child.pid;
     if (this.#killTimer === undefined || pgid === undefined || this.#signalGroup !== signalProcessGroup || !groupExists(pgid)) return then();
-    const poll = setInterval(() => {
-      if (groupExists(pgid) && Date.now() < this.#killAt + GROUP_KILL_WAIT_MS) return;
-      clearInterval(poll);
-      then();
-    }, GROUP_POLL_MS);
+    void groupGoneBy(pgid, this.#killAt + GROUP_KILL_WAIT_MS).then(then);
   }
 
   #onExit(exit: WorkerExit): void {
@@ -382,26 +394,14 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
    * so none outlives it as an orphan. Resolves when the group is empty, or shortly after the kill
    * (zombies count until reaped). Fake signalGroups of unit tests have no real group to sweep.
    */
-  #sweepGroup(): Promise<void> {
+  async #sweepGroup(): Promise<void> {
     const pgid = this.#child.pid;
-    if (pgid === undefined || this.#signalGroup !== signalProcessGroup || !groupExists(pgid)) return Promise.resolve();
+    if (pgid === undefined || this.#signalGroup !== signalProcessGroup || !groupExists(pgid)) return;
     trace.worker('worker[%s] pid=%d: its group outlives it; SIGTERM', this.#id, pgid);
     this.#signalGroup(pgid, 'SIGTERM');
-    const killAt = Date.now() + this.#groupGraceMs;
-    let killed = false;
-    return new Promise((resolve) => {
-      const poll = setInterval(() => {
-        const now = Date.now();
-        if (groupExists(pgid) && now < killAt + (killed ? GROUP_KILL_WAIT_MS : 0)) return;
-        if (groupExists(pgid) && !killed) {
-          killed = true;
-          this.emit('orphans');
-          this.#signalGroup(pgid, 'SIGKILL');
-          return;
-        }
-        clearInterval(poll);
-        resolve();
-      }, GROUP_POLL_MS);
-    });
+    if (await groupGoneBy(pgid, Date.now() + this.#groupGraceMs)) return;
+    this.emit('orphans');
+    this.#signalGroup(pgid, 'SIGKILL');
+    await groupGoneBy(pgid, Date.now() + GROUP_KILL_WAIT_MS);
   }
 }
