@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, killStarted, readEvents, sleep, tempDir, waitFor } from '../helpers.js';
-import { Master, describeProcs, heldIds, killLeftovers, readProc, recordFigures, runMarker, runtimeDir, settleLeftovers, stillAlive, within } from './harness.js';
+import { Master, describeProcs, heldIds, killLeftovers, readProc, recordFigures, runMarker, runtimeDir, settleLeftovers, stillAlive, within, type Proc } from './harness.js';
 
 const WORKERS = 3;
 const run = runtimeDir();
@@ -61,6 +61,14 @@ async function backToSize(master: Master, victim: number): Promise<void> {
     15_000,
     `ids 0..${WORKERS - 1} back, each with one process; log:\n${master.lines.slice(-10).join('\n')}`,
   );
+}
+
+/** The child processes the faults.cjs workers started (FAULT=children*), once each worker has its two. */
+function twoChildrenEach(events: string): Promise<Proc[]> {
+  return waitFor(() => {
+    const found = readEvents(events).filter((e) => e.ev === 'child');
+    return found.length === 2 * WORKERS ? found.map((e) => readProc(Number(e['child']))!).filter(Boolean) : undefined;
+  }, 10_000, 'two children per worker');
 }
 
 /** TERM: the master exits 0 and nothing the test started is left. */
@@ -190,10 +198,8 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
   it("after its master's death a worker ends its own child processes before it leaves, SIGKILL after --grace", async (t) => {
     const { master, marker, events, tmp } = await faultyPool('children', ['--grace', '1']);
     const workers = [...master.workers.values()].map((w) => readProc(w.pid)!);
-    const children = await waitFor(() => {
-      const found = readEvents(events).filter((e) => e.ev === 'child');
-      return found.length === 2 * WORKERS ? found.map((e) => readProc(Number(e['child']))!) : undefined;
-    }, 10_000, 'two children per worker');
+    const children = await twoChildrenEach(events);
+    assert.equal(children.length, 2 * WORKERS);
     master.child.kill('SIGKILL');
     // Each worker finishes its task (50 ms), its children get SIGTERM, the one ignoring it SIGKILL a second later.
     await waitFor(() => [...workers, ...children].every((p) => !stillAlive(p)), 5000, `workers and children gone: ${describeProcs([...workers, ...children].filter((p) => stillAlive(p)))}`);
@@ -204,10 +210,7 @@ describe('app faults: a clear log line, and the pool keeps its size', () => {
 
   it("a worker's own child processes, one of them ignoring SIGTERM, do not outlive a quick stop (killasgroup)", async (t) => {
     const { master, marker, events, tmp } = await faultyPool('children', ['--grace', '1']);
-    const children = await waitFor(() => {
-      const found = readEvents(events).filter((e) => e.ev === 'child');
-      return found.length === 2 * WORKERS ? found.map((e) => readProc(Number(e['child']))!).filter(Boolean) : undefined;
-    }, 10_000, 'two children per worker');
+    const children = await twoChildrenEach(events);
     assert.equal(children.length, 2 * WORKERS);
     master.child.kill('SIGTERM');
     assert.deepEqual(await within(master.exited, 20_000, 'no exit'), { code: 0, signal: null });
