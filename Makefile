@@ -17,14 +17,14 @@ install: node_modules/.package-lock.json
 
 build: install
 	npx tsc -p tsconfig.json
-	chmod +x dist/cli.js
+	chmod +x dist/cli/main.js
 
 build-test: build
 	npx tsc -p test/tsconfig.json
 
 ## Runs the bundled basic example with 4 workers until Ctrl-C (TERM/INT: quick stop; QUIT: graceful).
 run: build
-	node dist/cli.js --app examples/basic/app.js --workers 4 --poll 1
+	node dist/cli/main.js --app examples/basic/app.js --workers 4 --poll 1
 
 ## Installs, builds and runs every test (unit and real-process).
 check: build-test

@@ -4,7 +4,7 @@
 ## File job queue: seeds 40 jobs into examples/integrity/out/ (or $INTEGRITY_DIR), runs 4 workers; worker 0 checks.
 example-integrity: build
 	node examples/integrity/seed.js 40
-	node dist/cli.js --app examples/integrity/app.js --workers 4 --poll 1
+	node dist/cli/main.js --app examples/integrity/app.js --workers 4 --poll 1
 
 ## HTTP server embedding a pool: GET / for its state, POST /scale?n=3 to resize (PORT=8080 to fix the port).
 example-embed: build
@@ -13,4 +13,4 @@ example-embed: build
 ## TypeScript app: compiled with the repo's tsc into examples/typescript/dist/, run with 2 workers.
 example-typescript: build
 	npx tsc -p examples/typescript
-	node dist/cli.js --app examples/typescript/dist/app.js --workers 2 --poll 1
+	node dist/cli/main.js --app examples/typescript/dist/app.js --workers 2 --poll 1

@@ -2,7 +2,7 @@
  * supervise: a preforking worker pool for Node.js. The public surface: the Supervisor, its option
  * and event types, the app contract's types, and the error catalogue.
  */
-export { Supervisor } from './supervisor.js';
+export { Supervisor } from './master/supervisor.js';
 export type {
   SlotState,
   StopOptions,
@@ -10,14 +10,14 @@ export type {
   SupervisorState,
   WorkerFailure,
   WorkerInfo,
-} from './supervisor.js';
-export type { LogFormat, ResolvedOptions, SupervisorOptions } from './options.js';
-export type { WorkerExit, WorkerState } from './worker-handle.js';
-export type { App, WorkerContext } from './app-loader.cjs';
-export type { FailurePhase } from './protocol.cjs';
-export type { LastExit, PoolStatus, WorkerStatus } from './pool-status.js';
-export type { HistogramSnapshot } from './histogram.cjs';
-export { ErrorCode, SuperviseError, isSuperviseError } from './errors.cjs';
+} from './master/supervisor.js';
+export type { LogFormat, ResolvedOptions, SupervisorOptions } from './shared/options.js';
+export type { WorkerExit, WorkerState } from './master/worker-handle.js';
+export type { App, WorkerContext } from './shared/app-loader.cjs';
+export type { FailurePhase } from './shared/protocol.cjs';
+export type { LastExit, PoolStatus, WorkerStatus } from './services/pool-status.js';
+export type { HistogramSnapshot } from './shared/histogram.cjs';
+export { ErrorCode, SuperviseError, isSuperviseError } from './shared/errors.cjs';
 // For embedders serving metrics from their own HTTP server: formatMetrics(await sv.status()).
-export { METRICS_CONTENT_TYPE, formatMetrics } from './metrics.js';
-export type { ErrorCodeValue } from './errors.cjs';
+export { METRICS_CONTENT_TYPE, formatMetrics } from './services/metrics.js';
+export type { ErrorCodeValue } from './shared/errors.cjs';

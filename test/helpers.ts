@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 /** Root of the checkout (dist-test/.. ). */
 export const ROOT = resolve(import.meta.dirname, '..');
 /** The built CLI. */
-export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 /** Fixture apps. */
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
@@ -163,7 +163,7 @@ function freshRuntimeDir(): string {
 }
 
 /**
- * Starts `supervise` with `args` as a user would (`node dist/cli.js …`), stdout/stderr piped
+ * Starts `supervise` with `args` as a user would (`node dist/cli/main.js …`), stdout/stderr piped
  * unless `stdio` says otherwise; the master and every worker it logs are tracked for killStarted.
  */
 export function startCli(args: string[], options: { env?: Record<string, string>; stdio?: StdioOptions; cwd?: string } = {}): RunningCli {

@@ -29,7 +29,7 @@ describe('the packed package, installed as a user would', () => {
   it('ships only dist and the README, with bin and types', () => {
     const files = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
     const paths = files[0]!.files.map((f) => f.path);
-    assert.ok(paths.includes('dist/cli.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/worker-entry.cjs'));
+    assert.ok(paths.includes('dist/cli/main.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/worker/entry.cjs'));
     assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(p)), paths.join(', '));
   });
 

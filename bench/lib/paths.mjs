@@ -9,7 +9,7 @@ export const ROOT = dirname(BENCH);
 /** The worker apps and peer configs. */
 export const APPS = join(BENCH, 'apps');
 /** The built supervise CLI. */
-export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 
 /**
  * @typedef {object} StartOptions

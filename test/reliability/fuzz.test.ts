@@ -50,7 +50,7 @@ const either = (token?: string): Value => ({ token, verdict: 'either' });
 
 const APP = (): string => join(tmp.dir, 'apps', 'good.cjs');
 
-/** Per option of src/cli.ts: values that must be taken, and values that must be refused. */
+/** Per option of src/cli/main.ts: values that must be taken, and values that must be refused. */
 function optionValues(name: string, rng: Random, n: number): Value[] {
   const path = (what: string): string => join(tmp.dir, 'run', `${n}-${what}`);
   switch (name) {

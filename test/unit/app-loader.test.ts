@@ -1,8 +1,8 @@
 /** resolveAppPath and loadApp on fixture apps of every supported and broken shape. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadApp, resolveAppPath } from '../../dist/app-loader.cjs';
-import { ErrorCode, SuperviseError } from '../../dist/errors.cjs';
+import { loadApp, resolveAppPath } from '../../dist/shared/app-loader.cjs';
+import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
 import { FIXTURES, fixture } from './fakes.js';
 
 /** Asserts that `promise` rejects with a SuperviseError of `code` whose message matches `pattern`. */

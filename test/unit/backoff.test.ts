@@ -1,7 +1,7 @@
 /** backoffDelay and isEarlyFailure: when a failing id is respawned. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BACKOFF_BASE_MS, HEALTHY_AFTER_MS, backoffDelay, isEarlyFailure } from '../../dist/backoff.js';
+import { BACKOFF_BASE_MS, HEALTHY_AFTER_MS, backoffDelay, isEarlyFailure } from '../../dist/master/backoff.js';
 
 describe('backoffDelay', () => {
   it('respawns at once after no failure or the first, then doubles from 100 ms', () => {

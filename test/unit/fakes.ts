@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
-import type { ChildLike } from '../../dist/worker-handle.js';
+import type { ChildLike } from '../../dist/master/worker-handle.js';
 
 /** Fixture apps, from dist-test/unit (the compiled location of this file). */
 export const FIXTURES = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures');

@@ -1,7 +1,7 @@
 /** The pure parts of --timeout and --boot-timeout: which process is hung, and how often to look. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bootHangReason, hangReason, watchInterval } from '../../dist/hang-watch.js';
+import { bootHangReason, hangReason, watchInterval } from '../../dist/master/hang-watch.js';
 
 describe('bootHangReason', () => {
   it('is undefined within the limit, once ready (bootingSince undefined), and with no limit', () => {

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, SuperviseError } from '../../dist/errors.cjs';
-import { isHostAllowed, isLoopback, parseHttpAddress, resolveHttpServices } from '../../dist/http-address.js';
-import { resolveOptions } from '../../dist/options.js';
+import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
+import { isHostAllowed, isLoopback, parseHttpAddress, resolveHttpServices } from '../../dist/services/http-address.js';
+import { resolveOptions } from '../../dist/shared/options.js';
 import { fixture } from './fakes.js';
 
 const TOKEN = 'x'.repeat(24);

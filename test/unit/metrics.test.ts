@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS } from '../../dist/histogram.cjs';
-import { formatMetrics } from '../../dist/metrics.js';
-import type { PoolStatus, WorkerStatus } from '../../dist/pool-status.js';
+import { RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS } from '../../dist/shared/histogram.cjs';
+import { formatMetrics } from '../../dist/services/metrics.js';
+import type { PoolStatus, WorkerStatus } from '../../dist/services/pool-status.js';
 import { metric, parsePrometheus } from '../prometheus-text.js';
 
 const started = new Date('2026-01-02T03:04:05.000Z');

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { ErrorCode, SuperviseError } from '../../dist/errors.cjs';
-import { integerOption, resolveOptions, type SupervisorOptions } from '../../dist/options.js';
+import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
+import { integerOption, resolveOptions, type SupervisorOptions } from '../../dist/shared/options.js';
 import { FIXTURES, fixture } from './fakes.js';
 
 const APP = fixture('app.cjs');

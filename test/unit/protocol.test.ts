@@ -1,7 +1,7 @@
 /** isProtocolMessage: only messages carrying the supervise marker are ours. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MARKER, isProtocolMessage } from '../../dist/protocol.cjs';
+import { MARKER, isProtocolMessage } from '../../dist/shared/protocol.cjs';
 
 describe('isProtocolMessage', () => {
   it('accepts marked messages of either direction', () => {

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { ErrorCode, SuperviseError } from '../../dist/errors.cjs';
-import type { SupervisorOptions } from '../../dist/options.js';
-import { Supervisor, type WorkerInfo } from '../../dist/supervisor.js';
-import type { WorkerExit } from '../../dist/worker-handle.js';
+import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
+import type { SupervisorOptions } from '../../dist/shared/options.js';
+import { Supervisor, type WorkerInfo } from '../../dist/master/supervisor.js';
+import type { WorkerExit } from '../../dist/master/worker-handle.js';
 import { FakePool, flush, fixture, track } from './fakes.js';
 
 const APP = fixture('app.cjs');

@@ -1,7 +1,7 @@
 /** explainUsageError: yargs' usage errors rewritten as one line, with a did-you-mean. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explainUsageError, miscasedFlag, unknownEnvOption } from '../../dist/usage-error.js';
+import { explainUsageError, miscasedFlag, unknownEnvOption } from '../../dist/cli/usage-error.js';
 
 const FLAGS = ['app', 'workers', 'poll', 'preload', 'grace', 'node-arg', 'quiet', 'log-format'];
 

@@ -1,7 +1,7 @@
 /** WorkerHandle on a fake child: its state machine, its messages, and stopping with a deadline. */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { WorkerHandle, type WorkerExit } from '../../dist/worker-handle.js';
+import { WorkerHandle, type WorkerExit } from '../../dist/master/worker-handle.js';
 import { FakeChild, READY, flush, recordingSignalGroup, track } from './fakes.js';
 
 const GRACE_MS = 5000;

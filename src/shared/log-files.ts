@@ -7,7 +7,7 @@
 import { chownSync, closeSync, existsSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Account } from './account.js';
+import type { Account } from '../master/account.js';
 import { makeDir } from './make-dir.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 

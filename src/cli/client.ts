@@ -3,9 +3,9 @@
  * Exit 0 when the master did it, 1 when there is no master or it refused, 2 for a usage mistake.
  */
 import yargs from 'yargs';
-import { CONTROL_COMMANDS, type ControlCommand, type ControlRequest } from './control-server.js';
+import { CONTROL_COMMANDS, type ControlCommand, type ControlRequest } from '../services/control-server.js';
 import { defaultControlPath, sendControl } from './control-client.js';
-import { isSuperviseError } from './errors.cjs';
+import { isSuperviseError } from '../shared/errors.cjs';
 import { formatStatus } from './status-table.js';
 import { explainUsageError } from './usage-error.js';
 

@@ -7,20 +7,20 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runClient } from './cli-client.js';
+import { runClient } from './client.js';
 import { defaultControlPath } from './control-client.js';
-import { isControlServed } from './control-server.js';
-import { ErrorCode, isSuperviseError } from './errors.cjs';
+import { isControlServed } from '../services/control-server.js';
+import { ErrorCode, isSuperviseError } from '../shared/errors.cjs';
 import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
-import { Supervisor } from './supervisor.js';
-import type { SupervisorOptions } from './options.js';
+import { Supervisor } from '../master/supervisor.js';
+import type { SupervisorOptions } from '../shared/options.js';
 
 /** Exit code for a usage mistake (flags, options, a missing app file). */
 const EXIT_USAGE = 2;
 /** Exit code when the app itself cannot start. */
 const EXIT_APP = 1;
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Set once `die` has written the one line: nothing else may add another. */
 let said = false;

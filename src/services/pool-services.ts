@@ -2,9 +2,9 @@
 import { serveControl, type ControlServer, type ControlTarget } from './control-server.js';
 import { serveDashboard } from './dashboard.js';
 import type { HttpService } from './http-service.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../shared/log.js';
 import { serveMetrics } from './metrics-server.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../shared/options.js';
 
 /** The services the options ask for; each is optional and absent until `open()`. */
 export class PoolServices {

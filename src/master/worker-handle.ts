@@ -3,9 +3,9 @@
  * a deadline. Knows nothing of slots, respawns or the pool.
  */
 import { EventEmitter } from 'node:events';
-import type { HistogramSnapshot } from './histogram.cjs';
-import { isProtocolMessage, type FailedMessage, type ToMaster, type ToWorker, type WorkerLimits } from './protocol.cjs';
-import { trace } from './log.js';
+import type { HistogramSnapshot } from '../shared/histogram.cjs';
+import { isProtocolMessage, type FailedMessage, type ToMaster, type ToWorker, type WorkerLimits } from '../shared/protocol.cjs';
+import { trace } from '../shared/log.js';
 
 /**
  * Where a worker is in its life: `spawning` (asked of the OS), `loading` (process running, app

@@ -1,8 +1,9 @@
 /**
- * --timeout and recycling limits as pure functions: which workers are hung, how often workers
- * beat, and each worker's jittered limits.
+ * --timeout, --boot-timeout and recycling limits: which processes are hung (pure functions, and
+ * the sweep that kills them), how often workers beat, and each worker's jittered limits.
  */
-import type { WorkerLimits } from './protocol.cjs';
+import type { Logger } from '../shared/log.js';
+import type { WorkerLimits } from '../shared/protocol.cjs';
 
 /** A quarter of `limitSeconds` in ms, kept within 25 ms..1 s: how often to look for something due after that limit. */
 function checkEvery(limitSeconds: number): number {
@@ -64,4 +65,50 @@ export function workerLimits(maxTasks: number | undefined, maxRssMiB: number | u
     ...(maxTasks !== undefined ? { maxTasks: maxTasks + Math.floor(random() * Math.ceil(maxTasks / 10)) } : {}),
     ...(maxRssMiB !== undefined ? { maxRssBytes: Math.round(maxRssMiB * 1048576 * (1 + random() * 0.05)) } : {}),
   };
+}
+
+/** The limits the master's watch enforces. */
+export interface WatchLimits {
+  /** --timeout, seconds. */
+  readonly timeout: number | undefined;
+  /** --boot-timeout, seconds (0: none). */
+  readonly bootTimeout: number;
+  /** The heartbeat interval, ms, when --timeout is set. */
+  readonly heartbeatMs: number | undefined;
+}
+
+/** What the watch reads of a live process, and how it kills one. */
+export interface WatchedProcess extends Watched {
+  readonly id: number | undefined;
+  readonly pid: number | undefined;
+  readonly bootingSince: number | undefined;
+  readonly killReason: string | undefined;
+  kill(reason: string): void;
+}
+
+/**
+ * Kills processes that never got ready within --boot-timeout (spares and reload candidates
+ * included), and workers whose task outlived --timeout (or whose heartbeat stopped), logging
+ * each kill; `nameOf` names a process holding no id.
+ */
+export function killHung(
+  handles: Iterable<WatchedProcess>,
+  limits: WatchLimits,
+  now: number,
+  nameOf: (handle: WatchedProcess) => string,
+  log: Logger,
+): void {
+  const { timeout, bootTimeout, heartbeatMs: beat } = limits;
+  for (const handle of handles) {
+    if (handle.killReason !== undefined) continue; // killed already, its exit is on the way
+    const id = handle.id;
+    const boot = bootHangReason(handle.bootingSince, id !== undefined, now, bootTimeout * 1000);
+    const task = boot === undefined && id !== undefined && timeout !== undefined && beat !== undefined ? hangReason(handle, now, timeout * 1000, beat) : undefined;
+    const reason = boot ?? task;
+    if (reason === undefined) continue;
+    const name = id !== undefined ? `worker[${id}]` : `${nameOf(handle)} pid=${handle.pid}`;
+    const why = `timed out: ${reason}, over ${boot !== undefined ? `--boot-timeout ${bootTimeout}s` : `--timeout ${timeout}s`}`;
+    log.error('timeout', `${name} ${why}; killing pid=${handle.pid}`, { worker: id, pid: handle.pid, timeout: boot !== undefined ? bootTimeout : timeout });
+    handle.kill(why);
+  }
 }

@@ -5,8 +5,8 @@
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlReply, ControlRequest } from './control-server.js';
-import { ErrorCode, SuperviseError } from './errors.cjs';
+import type { ControlReply, ControlRequest } from '../services/control-server.js';
+import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 
 /**
  * The control socket a master uses when not given `--control`: beside its pid file (`x.pid` →

@@ -3,7 +3,7 @@
  * operation, which the Supervisor serializes, so a second signal never re-enters a stop.
  */
 import type { Supervisor } from './supervisor.js';
-import { trace } from './log.js';
+import { trace } from '../shared/log.js';
 
 /** The signals the master acts on. USR1 is left to Node's inspector. */
 export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2'] as const;

@@ -3,7 +3,7 @@
  * second start, a stale one (its pid gone or not a supervise master) is replaced.
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
+import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
 
 /** True when `pid` is a live process that looks like a supervise master (Linux: by its command line). */
 function isLiveMaster(pid: number): boolean {

@@ -1,6 +1,6 @@
 /** Warm spares (--spares): processes that loaded the app and wait for an id, kept topped up with backoff. */
 import { backoffDelay } from './backoff.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../shared/log.js';
 import { describeFailure } from './worker-failure.js';
 import type { WorkerHandle } from './worker-handle.js';
 

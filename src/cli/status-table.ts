@@ -1,7 +1,7 @@
 /**
  * `supervise status` for people: a header line about the master, then one aligned row per worker.
  */
-import type { PoolStatus, WorkerStatus } from './pool-status.js';
+import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
 
 /** A duration as `ps` shows elapsed time, short: 45s, 12m03s, 5h02m, 3d04h. */
 export function formatUptime(ms: number | undefined): string {

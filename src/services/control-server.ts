@@ -5,9 +5,9 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { makeDir } from './make-dir.js';
-import { ErrorCode, SuperviseError, firstLine, isSuperviseError } from './errors.cjs';
-import type { Logger } from './log.js';
+import { makeDir } from '../shared/make-dir.js';
+import { ErrorCode, SuperviseError, firstLine, isSuperviseError } from '../shared/errors.cjs';
+import type { Logger } from '../shared/log.js';
 import type { PoolStatus } from './pool-status.js';
 
 /** What a client may ask; `count` goes with scale, `graceful` with stop. */

@@ -3,10 +3,10 @@
  * only, to a loopback Host on loopback, and with the token off loopback.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ErrorCode, firstLine } from './errors.cjs';
+import { ErrorCode, firstLine } from '../shared/errors.cjs';
 import { isHostAllowed, isLoopback, listenHttp, type HttpAddress } from './http-address.js';
 import { hasBearer, send, serviceHandle, type HttpService } from './http-service.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../shared/log.js';
 import { METRICS_CONTENT_TYPE, formatMetrics } from './metrics.js';
 import type { PoolStatus } from './pool-status.js';
 

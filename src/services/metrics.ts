@@ -3,9 +3,9 @@
  * format 0.0.4 (metrics-server.ts serves it). Pure, and public: an embedder with its own HTTP
  * server can answer `formatMetrics(await sv.status())`.
  */
-import type { HistogramSnapshot } from './histogram.cjs';
+import type { HistogramSnapshot } from '../shared/histogram.cjs';
 import type { PoolStatus } from './pool-status.js';
-import type { SlotState } from './supervisor-types.js';
+import type { SlotState } from '../master/supervisor-types.js';
 
 /** Content type of the text format, as Prometheus asks for it. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { resolveAppPath } from './app-loader.cjs';
 import { ErrorCode, SuperviseError } from './errors.cjs';
-import { resolveHttpServices, type HttpAddress } from './http-address.js';
+import { resolveHttpServices, type HttpAddress } from '../services/http-address.js';
 
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
 export type LogFormat = 'human' | 'json';

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Account } from './account.js';
-import type { ResolvedOptions } from './options.js';
-import type { RuntimeConfig } from './protocol.cjs';
+import type { ResolvedOptions } from '../shared/options.js';
+import type { RuntimeConfig } from '../shared/protocol.cjs';
 import type { ChildLike } from './worker-handle.js';
 
 /** Where a worker's output goes and whom it runs as, beyond the options. */
@@ -20,7 +20,7 @@ export interface SpawnPlacement {
 /** Starts the process for one id, or (id undefined) a spare that loads the app and waits for one. */
 export type SpawnWorker = (id: number | undefined, options: ResolvedOptions, config: RuntimeConfig, placement?: SpawnPlacement) => ChildLike;
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.cjs', import.meta.url));
 
 /** Spawns a real worker: a fresh node running the worker entry, leader of its own process group. */
 export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement = {}) => {

@@ -2,9 +2,10 @@
  * The public types of a Supervisor: a worker's snapshot, its failures, the events, the pool's own
  * state and the options of stop(). Apart from the class so that readers of a type need not load it.
  */
-import type { SuperviseError } from './errors.cjs';
-import type { FailurePhase } from './protocol.cjs';
-import type { WorkerExit, WorkerState } from './worker-handle.js';
+import type { SuperviseError } from '../shared/errors.cjs';
+import type { FailurePhase } from '../shared/protocol.cjs';
+import type { SpawnWorker } from './spawn-worker.js';
+import type { SignalGroup, WorkerExit, WorkerState } from './worker-handle.js';
 
 /**
  * A worker's state as the pool reports it: its process's state, `waiting` for a respawn held back
@@ -62,4 +63,10 @@ export interface StopOptions {
    * false (default): ctx.signal aborts, workers get SIGTERM, and SIGKILL after `grace` (TERM/INT).
    */
   readonly graceful?: boolean;
+}
+
+/** Seams for unit tests; not part of the public contract. @internal */
+export interface SupervisorInternals {
+  readonly spawnWorker?: SpawnWorker;
+  readonly signalGroup?: SignalGroup;
 }

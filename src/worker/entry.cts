@@ -4,11 +4,11 @@
  * is gone, or until a recycling limit is reached. CommonJS and lean on purpose: every millisecond
  * of its start-up is paid on every cold respawn.
  */
-import { loadApp, type App, type WorkerContext } from './app-loader.cjs';
-import { firstLine, isSuperviseError } from './errors.cjs';
-import { Histogram, TASK_SECONDS_BOUNDS } from './histogram.cjs';
-import { endChildren, endOwnGroupOnExit } from './worker-children.cjs';
-import { reopenOutput } from './worker-output.cjs';
+import { loadApp, type App, type WorkerContext } from '../shared/app-loader.cjs';
+import { firstLine, isSuperviseError } from '../shared/errors.cjs';
+import { Histogram, TASK_SECONDS_BOUNDS } from '../shared/histogram.cjs';
+import { endChildren, endOwnGroupOnExit } from './children.cjs';
+import { reopenOutput } from './output.cjs';
 import {
   isProtocolMessage,
   type AssignMessage,
@@ -17,7 +17,7 @@ import {
   type RuntimeConfig,
   type ToMaster,
   type WorkerLimits,
-} from './protocol.cjs';
+} from '../shared/protocol.cjs';
 
 /** Longest run of instant tasks before the loop yields, so IPC and signals are seen within ~10 ms. */
 const YIELD_AFTER_MS = 5;

@@ -1,8 +1,8 @@
 /**
  * The shape of `Supervisor.status()`: what `supervise status`, the dashboard and the metrics show.
  */
-import type { HistogramSnapshot } from './histogram.cjs';
-import type { SupervisorState, WorkerInfo } from './supervisor-types.js';
+import type { HistogramSnapshot } from '../shared/histogram.cjs';
+import type { SupervisorState, WorkerInfo } from '../master/supervisor-types.js';
 
 /** How the previous process of an id ended. */
 export interface LastExit {

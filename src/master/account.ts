@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, SuperviseError } from './errors.cjs';
+import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 
 /** Who the workers run as. */
 export interface Account {

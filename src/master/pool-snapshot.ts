@@ -1,0 +1,78 @@
+/** Assembles `status()`: the pool's totals and one row per id, with each process's memory and CPU. */
+import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from '../shared/histogram.cjs';
+import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
+import { readProcessStats, type CpuMeter } from '../services/process-stats.js';
+import { slotInfo, type Slot } from './slot-table.js';
+import type { SupervisorState } from './supervisor-types.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** How long `status()` waits for busy workers to report their counters. */
+export const STATUS_REPLY_MS = 250;
+
+/** What the pool's exited processes did, and how long respawns took: kept for the master's whole life. */
+export class PoolCounters {
+  /** Tasks of processes that have exited. */
+  tasksGone = 0;
+  readonly durationsGone = new Histogram(TASK_SECONDS_BOUNDS);
+  readonly respawnSeconds = new Histogram(RESPAWN_SECONDS_BOUNDS);
+
+  /** Adds what an exited process did. */
+  recordExit(handle: WorkerHandle): void {
+    this.tasksGone += handle.tasks;
+    if (handle.durations !== undefined) this.durationsGone.add(handle.durations);
+  }
+}
+
+/** What a snapshot reads of the pool. */
+export interface SnapshotSource {
+  readonly state: SupervisorState;
+  readonly size: number;
+  readonly paused: boolean;
+  readonly startedAt: Date | undefined;
+  readonly spares: number;
+  /** Every id held, sorted by id. */
+  readonly slots: readonly Slot[];
+  /** Every live process, with or without an id. */
+  readonly live: readonly WorkerHandle[];
+  readonly counters: PoolCounters;
+}
+
+/** The PoolStatus of `source` at `now` (epoch ms); `cpu` keeps the CPU samples between calls. */
+export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number): PoolStatus {
+  const { slots, live } = source;
+  cpu.retain(new Set([process.pid, ...live.flatMap((h) => (h.pid !== undefined ? [h.pid] : []))]));
+  const self = readProcessStats(process.pid);
+  return {
+    pid: process.pid,
+    state: source.state,
+    size: source.size,
+    paused: source.paused,
+    startedAt: source.startedAt,
+    spares: source.spares,
+    restarts: slots.reduce((sum, slot) => sum + slot.restarts, 0),
+    tasks: source.counters.tasksGone + live.reduce((sum, h) => sum + h.tasks, 0),
+    workers: slots.map((slot) => workerStatus(slot, cpu, now)),
+    master: {
+      rssBytes: self?.rssBytes,
+      cpuPercent: self && cpu.percent(process.pid, self, source.startedAt?.getTime() ?? now, now),
+    },
+    taskSeconds: sumHistograms(TASK_SECONDS_BOUNDS, [source.counters.durationsGone.snapshot(), ...live.map((h) => h.durations)]),
+    respawnSeconds: source.counters.respawnSeconds.snapshot(),
+  };
+}
+
+/** One id's row of `status()`. */
+function workerStatus(slot: Slot, cpu: CpuMeter, now: number): WorkerStatus {
+  const handle = slot.handle;
+  const stats = handle?.pid !== undefined ? readProcessStats(handle.pid) : undefined;
+  return {
+    ...slotInfo(slot, handle),
+    uptimeMs: handle !== undefined ? now - handle.startedAt : undefined,
+    tasks: slot.tasksBefore + (handle?.tasks ?? 0),
+    busy: handle?.busySince !== null && handle?.busySince !== undefined,
+    paused: handle?.holding ?? false,
+    lastExit: slot.lastExit,
+    rssBytes: stats?.rssBytes,
+    cpuPercent: stats && handle?.pid !== undefined ? cpu.percent(handle.pid, stats, handle.startedAt, now) : undefined,
+  };
+}

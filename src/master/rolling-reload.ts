@@ -1,0 +1,165 @@
+/** The rolling reload (HUP): new processes load the new code first, then take the ids over one at a time. */
+import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
+import type { Logger } from '../shared/log.js';
+import { describeFailure } from './worker-failure.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** What a reload reads and sets of one id's slot in the pool. */
+export interface ReloadSlot {
+  readonly id: number;
+  readonly handle: WorkerHandle | undefined;
+  /** Set while the old process leaves: its exit must not trigger a respawn. */
+  handingOver: boolean;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+/** What the pool lends a reload. */
+export interface ReloadHost {
+  readonly log: Logger;
+  /** The pool size now (it may change during a reload). */
+  size(): number;
+  running(): boolean;
+  graceMs(): number;
+  generation(): number;
+  /** Makes `generation` the current code (with --preload, loading it here first); throws if it cannot load. */
+  advance(generation: number): Promise<void>;
+  /** Spawns a process holding no id; undefined if the OS refused. */
+  spawn(): WorkerHandle | undefined;
+  slot(id: number): ReloadSlot;
+  /** Hands `slot`'s id to the loaded process `handle`. */
+  assign(slot: ReloadSlot, handle: WorkerHandle, how: string): void;
+  /** Resolves when `check` is true, rejects with the error it returns or when the pool stops. */
+  until(operation: string, check: () => boolean | Error): Promise<void>;
+  /** Re-checks the pool's pending waits. */
+  notify(): void;
+  stoppedError(operation: string): SuperviseError;
+  /** Called after each reload that moved every id. */
+  reloaded(): void;
+}
+
+/** Runs reloads for one pool; owns the candidates (processes loading the new code, holding no id). */
+export class RollingReload {
+  readonly #host: ReloadHost;
+  readonly #candidates = new Set<WorkerHandle>();
+  /** The reloads run so far, in order: reloads never interleave. */
+  #queue: Promise<void> = Promise.resolve();
+  /** A reload asked for while another runs, shared by every request made meanwhile. */
+  #queued: Promise<void> | undefined;
+
+  constructor(host: ReloadHost) {
+    this.#host = host;
+  }
+
+  /** Processes loading or holding the new code that have no id yet. */
+  get candidates(): ReadonlySet<WorkerHandle> {
+    return this.#candidates;
+  }
+
+  /** Runs a reload after the one under way, if any; requests made meanwhile share it. */
+  request(): Promise<void> {
+    this.#queued ??= this.#queue.then(async () => {
+      this.#queued = undefined;
+      await this.#run();
+      this.#host.reloaded();
+    });
+    this.#queue = this.#queued.catch(() => {});
+    return this.#queued;
+  }
+
+  /**
+   * Moves every id to a process of the next generation, one id at a time; resolves with how long
+   * it took (ms). Rejects with E_RELOAD (logged) when the new code fails; ids already moved keep it.
+   */
+  async #run(): Promise<number> {
+    const host = this.#host;
+    if (!host.running()) throw host.stoppedError('reload');
+    const began = performance.now();
+    const generation = host.generation() + 1;
+    host.log.info('reload', `reloading ${host.size()} workers`, { workers: host.size() });
+    try {
+      await host.advance(generation);
+    } catch (error) {
+      throw this.#abandon(error);
+    }
+    // Every new process starts loading now, so later ids are ready by the time their turn comes.
+    const candidates = Array.from({ length: host.size() }, () => this.#spawnCandidate());
+    try {
+      for (const [id, candidate] of candidates.entries()) {
+        if (candidate === undefined || id >= host.size()) continue;
+        try {
+          await host.until('reload', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
+        } catch (error) {
+          throw host.running() ? this.#abandon(error, id) : error;
+        }
+        await this.#handOver(host.slot(id), candidate, generation);
+      }
+    } finally {
+      for (const candidate of this.#candidates) candidate.stop(false, host.graceMs());
+    }
+    const ms = Math.round(performance.now() - began);
+    host.log.info('reloaded', `reload done: ${host.size()} workers on new code in ${ms} ms`, { workers: host.size(), ms });
+    return ms;
+  }
+
+  /** Starts one candidate, tracked apart from the spares. */
+  #spawnCandidate(): WorkerHandle | undefined {
+    const handle = this.#host.spawn();
+    if (handle === undefined) return undefined;
+    this.#candidates.add(handle);
+    handle.on('loaded', () => this.#host.notify());
+    handle.on('failed', (message) => this.#host.log.error('failed', `reload candidate pid=${handle.pid} ${describeFailure(message)}`));
+    handle.on('exit', () => {
+      this.#candidates.delete(handle);
+      this.#host.notify();
+    });
+    return handle;
+  }
+
+  /** Logs an abandoned reload and returns its error; ids already handed over keep the new code. */
+  #abandon(error: unknown, movedIds = 0): SuperviseError {
+    const message = `reload abandoned: ${firstLine(error)}; ${movedIds === 0 ? 'every worker keeps the old code' : `${movedIds} ids moved, the rest keep the old code`}`;
+    this.#host.log.error('reload', message);
+    return new SuperviseError(ErrorCode.RELOAD, message, { cause: error });
+  }
+
+  /** A candidate that exited before it loaded, as the error to abandon the reload with; else false. */
+  #candidateFailure(candidate: WorkerHandle): SuperviseError | false {
+    if (candidate.state !== 'exited') return false;
+    const failure = candidate.failure;
+    return new SuperviseError(failure?.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD, failure?.message ?? `the new process ${candidate.killReason ?? 'exited before it loaded the app'}`);
+  }
+
+  /** Moves `slot` from its old process to `candidate`: the old one finishes its task and exits first. */
+  async #handOver(slot: ReloadSlot, candidate: WorkerHandle, generation: number): Promise<void> {
+    const host = this.#host;
+    const old = slot.handle;
+    if (old !== undefined && old.generation < generation) {
+      slot.handingOver = true;
+      old.stop(true, host.graceMs());
+      try {
+        await host.until('reload', () => old.state === 'exited');
+      } finally {
+        slot.handingOver = false;
+      }
+    }
+    this.#candidates.delete(candidate);
+    if (slot.handle !== undefined || slot.id >= host.size()) {
+      // A respawn or a scale got there first: that process already runs the new code.
+      candidate.stop(false, host.graceMs());
+      return;
+    }
+    clearTimeout(slot.retryTimer);
+    slot.retryTimer = undefined;
+    host.assign(slot, candidate, 'handed to new process');
+    // Ready is what counts, or the id retiring meanwhile (a TTOU): its new process then leaves
+    // without a task, perhaps before ready, which is no failure of the new code.
+    const retired = (): boolean => candidate.state === 'exited' && slot.id >= host.size();
+    await host.until('reload', () => candidate.readyAt !== undefined || retired() || this.#abandonedAt(slot, candidate));
+  }
+
+  /** Error ending a reload when the new process for `slot` died before it was ready; else false. */
+  #abandonedAt(slot: ReloadSlot, candidate: WorkerHandle): SuperviseError | false {
+    if (candidate.state !== 'exited') return false;
+    return this.#abandon(new Error(`worker[${slot.id}] ${candidate.failure ? describeFailure(candidate.failure) : (candidate.killReason ?? 'exited before it was ready')} with the new code`), slot.id);
+  }
+}

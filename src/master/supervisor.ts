@@ -1,0 +1,496 @@
+/**
+ * The master: a slot per id, each holding at most one live worker; respawn on exit with per-id
+ * backoff, a poll sweep as backstop, scaling, pausing. Its parts live beside it: the slot table,
+ * the launcher (spawn, logs), spares, the rolling reload, the stop, the status snapshot, the hang
+ * watch. Signals are not handled here (see signals.ts); the CLI and embedders call its methods.
+ */
+import { EventEmitter } from 'node:events';
+import { onExit } from 'signal-exit';
+import { resolveAccount, type Account } from './account.js';
+import { backoffDelay, isEarlyFailure } from './backoff.js';
+import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
+import { heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
+import { LOG_CHECK_MS, Launcher } from './launcher.js';
+import { Waiters } from './waiters.js';
+import { LogFiles } from '../shared/log-files.js';
+import { Logger, trace } from '../shared/log.js';
+import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
+import { PoolServices } from '../services/pool-services.js';
+import { PoolStop, type StopHost } from './pool-stop.js';
+import { releasePidFile } from './pid-file.js';
+import { acquireStartParts } from './start-up.js';
+import type { PoolStatus } from '../services/pool-status.js';
+import { CpuMeter } from '../services/process-stats.js';
+import { PoolCounters, STATUS_REPLY_MS, poolSnapshot, type SnapshotSource } from './pool-snapshot.js';
+import { RollingReload, type ReloadHost } from './rolling-reload.js';
+import type { FailedMessage, RuntimeConfig } from '../shared/protocol.cjs';
+import { installSignalHandlers } from './signals.js';
+import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorState, WorkerInfo } from './supervisor-types.js';
+import { SlotTable, slotInfo, type Slot } from './slot-table.js';
+import { SparePool } from './spare-pool.js';
+import { spawnWorkerProcess } from './spawn-worker.js';
+import { describeFailure, exitLine, startFailure, workerFailure } from './worker-failure.js';
+import { WorkerHandle, signalProcessGroup, type WorkerExit } from './worker-handle.js';
+
+export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
+export type { SlotState, StopOptions, SupervisorEvents, SupervisorInternals, SupervisorState, WorkerFailure, WorkerInfo } from './supervisor-types.js';
+
+/**
+ * A preforking pool: keeps `workers` processes alive, each with a stable id, each calling the app's
+ * `workerStart(id, ctx)` in a loop. Construct, attach listeners, then `await start()`.
+ *
+ * @example
+ * const sv = new Supervisor({ app: './app.js', workers: 4 });
+ * sv.on('exit', (w, e) => console.log(`worker ${w.id} exited`, e));
+ * await sv.start();
+ * // …
+ * await sv.stop({ graceful: true });
+ */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly #options: ResolvedOptions;
+  readonly #log: Logger;
+  readonly #runtime: RuntimeConfig;
+  readonly #slots = new SlotTable();
+  readonly #spares: SparePool;
+  readonly #reloader: RollingReload;
+  readonly #stopper: PoolStop;
+  readonly #waiters = new Waiters((operation) => (this.#state === 'stopping' || this.#state === 'stopped' ? this.#stoppedError(operation) : undefined));
+  readonly #launcher: Launcher;
+  #state: SupervisorState = 'idle';
+  #target: number;
+  #generation = 0;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #hangTimer: NodeJS.Timeout | undefined;
+  #startFailure: SuperviseError | undefined;
+  #removeExitHook: (() => void) | undefined;
+  #removeSignalHandlers: (() => void) | undefined;
+  readonly #account: Account | undefined;
+  readonly #logFiles: LogFiles | undefined;
+  #logTimer: NodeJS.Timeout | undefined;
+  readonly #services = new PoolServices();
+  #paused = false;
+  #startedAt: Date | undefined;
+  readonly #counters = new PoolCounters();
+  readonly #cpu = new CpuMeter();
+
+  /**
+   * Validates `options` at once: throws SuperviseError E_OPTION (quoting the bad value, or naming
+   * a `user`/`group` that does not exist or a master that is not root) or E_APP_NOT_FOUND. Starts
+   * nothing; call `start()`.
+   */
+  constructor(options: SupervisorOptions, internals: SupervisorInternals = {}) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#target = this.#options.workers;
+    const { logDir, logMaxBytes, logBackups, user, group } = this.#options;
+    this.#account = resolveAccount(user, group);
+    this.#logFiles = logDir !== undefined ? new LogFiles(logDir, logMaxBytes, logBackups, this.#account) : undefined;
+    this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#logFiles?.masterStream ?? this.#options.logStream);
+    const { timeout } = this.#options;
+    const graceMs = this.#graceMs();
+    this.#runtime = timeout !== undefined ? { graceMs, heartbeatMs: heartbeatInterval(timeout) } : { graceMs };
+    this.#launcher = new Launcher({
+      options: this.#options,
+      runtime: this.#runtime,
+      log: this.#log,
+      logFiles: this.#logFiles,
+      account: this.#account,
+      spawnWorker: internals.spawnWorker ?? spawnWorkerProcess,
+      signalGroup: internals.signalGroup ?? signalProcessGroup,
+    });
+    const host = { spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#paused), running: () => this.#state === 'running', generation: () => this.#generation };
+    this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
+    this.#reloader = new RollingReload(this.#reloadHost());
+    this.#stopper = new PoolStop(this.#stopHost());
+  }
+
+  /** The pool's own state. */
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** How many workers the pool keeps (changes with `scale`). */
+  get size(): number {
+    return this.#target;
+  }
+
+  /** How many warm spares are loaded and waiting for an id right now. */
+  get readySpares(): number {
+    return this.#spares.ready;
+  }
+
+  /** True between `pause()` and `resume()`: workers hold between tasks. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** The options in force, defaults applied and `app` absolute. */
+  get options(): ResolvedOptions {
+    return this.#options;
+  }
+
+  /** With `dashboard`, once started: the URL it is served at (its port resolved when 0 was asked for). */
+  get dashboardUrl(): string | undefined {
+    return this.#services.dashboardUrl;
+  }
+
+  /** With `metrics`, once started: the URL of the metrics (its port resolved when 0 was asked for). */
+  get metricsUrl(): string | undefined {
+    return this.#services.metricsUrl;
+  }
+
+  /** One entry per id the pool holds (retiring ids included until they exit), sorted by id. */
+  get workers(): WorkerInfo[] {
+    return this.#slots.sorted().map((slot) => slotInfo(slot, slot.handle));
+  }
+
+  /**
+   * Starts the pool: (with `pidFile`) claims the pid file, (with `preload`) loads the app in this
+   * process, then spawns ids 0..N-1, and spares once those are ready. Resolves when every worker has
+   * loaded the app and run afterFork. Rejects with SuperviseError E_APP_LOAD or E_APP_EXPORTS if
+   * the app cannot load (no task has run; every process is stopped), E_PID_FILE, E_LOG (the log
+   * directory), E_CONTROL (the control socket), E_OPTION (the dashboard or metrics address cannot be bound), E_STOPPED if `stop()` came first, E_STATE if
+   * called twice.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
+    this.#state = 'starting';
+    this.#startedAt = new Date();
+    try {
+      const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
+      if (pending !== undefined) await pending;
+    } catch (error) {
+      this.#finish();
+      throw error;
+    }
+    if (this.#state !== 'starting') throw this.#stoppedError('start');
+    if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
+    this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
+    this.#pollTimer = setInterval(() => this.#sweep(), this.#options.poll * 1000);
+    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
+    if (watchMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), watchMs);
+    if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
+    for (let id = 0; id < this.#target; id++) this.#fill(this.#slots.get(id));
+    try {
+      await this.#waiters.until('start', () => this.#startFailure ?? this.#slots.converged(this.#target));
+    } catch (error) {
+      if (this.#startFailure !== undefined) await this.stop();
+      throw error;
+    }
+    this.#state = 'running';
+    this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
+    this.#spares.topUp();
+  }
+
+  /**
+   * Changes the pool size to `n` (a whole number ≥ 0): new ids are spawned at once; the highest
+   * ids retire after their current task. Resolves when every id below `n` is running and every id
+   * at or above it has exited; rejects with E_STOPPED if the pool stops first, E_OPTION for a bad `n`.
+   */
+  scale(n: number): Promise<void> {
+    let size: number;
+    try {
+      size = integerOption('workers', n, this.#target, 0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#state !== 'running' && this.#state !== 'starting') return Promise.reject(this.#stoppedError('scale'));
+    if (size !== this.#target) this.#log.info('scale', `scaling from ${this.#target} to ${size} workers`, { from: this.#target, to: size });
+    this.#target = size;
+    for (const slot of this.#slots.sorted()) {
+      if (slot.id < size) continue;
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+      if (slot.handle === undefined) this.#slots.delete(slot.id);
+      else slot.handle.stop(true, this.#graceMs());
+    }
+    this.#sweep();
+    return this.#waiters.until('scale', () => this.#slots.converged(this.#target));
+  }
+
+  /**
+   * Rolling reload (HUP): new processes load the app from disk first; only when one is loaded does
+   * an old worker finish its current task and hand its id over, one id at a time, so at no instant
+   * do two processes hold an id and at least N-1 workers run tasks throughout. Resolves when every
+   * id runs the new code. If the new code fails to load, the reload is abandoned, the old workers
+   * keep running, and it rejects with E_RELOAD. A reload asked for while one runs is queued (and
+   * shared with any other asked for meanwhile).
+   */
+  reload(): Promise<void> {
+    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('reload'));
+    return this.#reloader.request();
+  }
+
+  /**
+   * Stops the pool (see StopOptions for graceful vs quick). Resolves when every worker has exited.
+   * Calling it again while a stop is under way never slows it: graceful becomes quick, and a second
+   * quick stop SIGKILLs every worker at once.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    return this.#stopper.request(options.graceful ?? false);
+  }
+
+  /**
+   * Pauses the pool (Unicorn's WINCH): every worker finishes its current task and then holds, the
+   * master and the processes stay up; workers spawned meanwhile (respawns, scaling, reloads) hold
+   * too. Resolves once every worker holds (or `resume()` came first); rejects with E_STOPPED if
+   * the pool stops first.
+   */
+  pause(): Promise<void> {
+    if (!this.#active()) return Promise.reject(this.#stoppedError('pause'));
+    this.#setPaused(true);
+    return this.#waiters.until('pause', () => !this.#paused || this.#slots.held().every((h) => h.holding || h.state === 'stopping'));
+  }
+
+  /** Ends a pause: every worker starts tasks again. Resolves at once (E_STOPPED if the pool is stopping). */
+  resume(): Promise<void> {
+    if (!this.#active()) return Promise.reject(this.#stoppedError('resume'));
+    this.#setPaused(false);
+    this.#waiters.notify();
+    return Promise.resolve();
+  }
+
+  #setPaused(paused: boolean): void {
+    if (this.#paused === paused) return;
+    this.#paused = paused;
+    if (paused) this.#log.info('pause', `pausing: workers hold after their current task`);
+    else this.#log.info('resume', `resuming: workers start tasks again`);
+    for (const handle of this.#slots.held()) handle.setPaused(paused);
+  }
+
+  /**
+   * A snapshot of the pool: per id its process, state, uptime, tasks, restarts, last exit, RSS
+   * and CPU %, plus totals and the task-duration and respawn-latency histograms. Asks every
+   * worker for its counters first, waiting at most a quarter second for busy ones.
+   */
+  async status(): Promise<PoolStatus> {
+    await Promise.all(this.#slots.held().map((handle) => handle.refresh(STATUS_REPLY_MS)));
+    const source: SnapshotSource = {
+      state: this.#state,
+      size: this.#target,
+      paused: this.#paused,
+      startedAt: this.#startedAt,
+      spares: this.readySpares,
+      slots: this.#slots.sorted(),
+      live: this.#liveHandles(),
+      counters: this.#counters,
+    };
+    return poolSnapshot(source, this.#cpu, Date.now());
+  }
+
+  /**
+   * With `logDir`: reopens master.log and has every worker reopen its file (after an external
+   * logrotate moved them; USR2 does this). Without it, does nothing.
+   */
+  reopenLogs(): void {
+    this.#launcher.reopenLogs(this.#liveHandles());
+  }
+
+  /**
+   * Installs the CLI's signal handlers on this process (TERM/INT quick stop, QUIT graceful stop,
+   * HUP reload, TTIN/TTOU scale by one); a stop they trigger ends the process with code 0. Returns
+   * a function that removes them. `handleSignals: true` does this at start.
+   */
+  handleSignals(): () => void {
+    this.#removeSignalHandlers ??= installSignalHandlers(this);
+    return this.#removeSignalHandlers;
+  }
+
+  /** What a rolling reload may do to this pool. */
+  #reloadHost(): ReloadHost {
+    return {
+      log: this.#log,
+      size: () => this.#target,
+      running: () => this.#state === 'running',
+      graceMs: () => this.#graceMs(),
+      generation: () => this.#generation,
+      advance: async (generation) => {
+        if (this.#options.preload) await this.#launcher.preload(generation);
+        this.#generation = generation;
+        this.#spares.retireStale(this.#graceMs());
+      },
+      spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#paused),
+      slot: (id) => this.#slots.get(id),
+      assign: (slot, handle, how) => this.#assign(this.#slots.get(slot.id), handle, how),
+      until: (operation, check) => this.#waiters.until(operation, check),
+      notify: () => this.#waiters.notify(),
+      stoppedError: (operation) => this.#stoppedError(operation),
+      reloaded: () => {
+        this.#spares.topUp();
+        this.emit('reload');
+      },
+    };
+  }
+
+  /** What a stop does to this pool. */
+  #stopHost(): StopHost {
+    return {
+      log: this.#log,
+      grace: this.#options.grace,
+      live: () => this.#liveHandles(),
+      begin: () => {
+        const started = this.#state !== 'idle';
+        this.#state = 'stopping';
+        this.#clearTimers();
+        this.#waiters.notify();
+        return started;
+      },
+      settled: () => this.#launcher.settled(),
+      finish: (started) => {
+        this.#finish();
+        if (started) this.#log.info('stopped', `master stopped`);
+        this.#logFiles?.close(); // after the last line
+        this.emit('stop');
+      },
+    };
+  }
+
+  #clearTimers(): void {
+    clearInterval(this.#pollTimer);
+    clearInterval(this.#logTimer);
+    clearInterval(this.#hangTimer);
+    this.#spares.clearTimer();
+    this.#slots.clearRetries();
+  }
+
+  /** Releases everything that keeps this process alive or hooked. */
+  #finish(): void {
+    this.#state = 'stopped';
+    this.#clearTimers();
+    this.#services.close();
+    if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
+    this.#removeExitHook?.();
+    this.#removeSignalHandlers?.();
+  }
+
+  /** Last resort when the host process exits with workers still alive: quick-stop them, drop the pid file. */
+  #cleanUpOnExit(): void {
+    for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
+    this.#services.close();
+    if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
+  }
+
+  #graceMs(): number {
+    return this.#options.grace * 1000;
+  }
+
+  #liveHandles(): WorkerHandle[] {
+    return [...this.#slots.handles(), ...this.#spares.handles, ...this.#reloader.candidates].filter((handle) => handle.state !== 'exited');
+  }
+
+  #active(): boolean {
+    return this.#state === 'running' || this.#state === 'starting';
+  }
+
+  /** The poll sweep (also run after scaling): fills every id below size that has no process and no pending retry; tops up spares. */
+  #sweep(): void {
+    if (!this.#active()) return;
+    for (let id = 0; id < this.#target; id++) {
+      const slot = this.#slots.get(id);
+      if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.#fill(slot);
+    }
+    this.#spares.topUp();
+  }
+
+  /**
+   * Kills processes that never got ready within --boot-timeout (spares and reload candidates
+   * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
+   */
+  #killHung(): void {
+    const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs };
+    const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
+    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log);
+  }
+
+  /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
+  #fill(slot: Slot): void {
+    const spare = this.#spares.take();
+    if (spare !== undefined) {
+      this.#assign(slot, spare);
+      this.#spares.topUp();
+      return;
+    }
+    const handle = this.#launcher.spawn(slot.id, this.#generation, this.#paused);
+    if (handle === undefined) {
+      this.#scheduleRespawn(slot, true);
+      return;
+    }
+    this.#adopt(slot, handle);
+  }
+
+  /** Hands `slot`'s id to a loaded process holding none. */
+  #assign(slot: Slot, handle: WorkerHandle, how = 'taken over by spare'): void {
+    this.#launcher.beforeFork(slot.id);
+    this.#log.info('assign', `worker[${slot.id}] ${how} pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
+    handle.assign(slot.id, workerLimits(this.#options.maxTasks, this.#options.maxRss), this.#paused, this.#launcher.logFileFor(slot.id));
+    this.#adopt(slot, handle);
+  }
+
+  /** Makes `handle` the process of `slot` and wires its events to the slot. */
+  #adopt(slot: Slot, handle: WorkerHandle): void {
+    slot.handle = handle;
+    handle.on('ready', () => this.#onReady(slot, handle));
+    handle.on('failed', (message) => this.#onFailed(slot.id, message));
+    handle.on('recycle', (reason) => this.#log.info('recycle', `worker[${slot.id}] recycling: ${reason}`, { worker: slot.id, pid: handle.pid, reason }));
+    handle.on('exit', (exit) => this.#onExit(slot, handle, exit));
+    handle.on('progress', () => this.#paused && this.#waiters.notify());
+    this.emit('fork', slotInfo(slot, handle));
+  }
+
+  #onReady(slot: Slot, handle: WorkerHandle): void {
+    if (slot.respawnFrom !== undefined) this.#counters.respawnSeconds.observe((Date.now() - slot.respawnFrom) / 1000);
+    slot.respawnFrom = undefined;
+    this.#log.info('ready', `worker[${slot.id}] ready`, { worker: slot.id, pid: handle.pid });
+    this.emit('online', slotInfo(slot, handle));
+    this.#waiters.notify();
+  }
+
+  #onFailed(id: number, message: FailedMessage): void {
+    this.#log.error('failed', `worker[${id}] ${describeFailure(message)}`, {
+      worker: id,
+      phase: message.phase,
+      error: message.message,
+    });
+    if (message.stack !== undefined) trace.worker('worker[%d] %s', id, message.stack);
+    if (this.listenerCount('error') > 0) this.emit('error', workerFailure(id, message));
+  }
+
+  #onExit(slot: Slot, handle: WorkerHandle, exit: WorkerExit): void {
+    if (slot.handle === handle) slot.handle = undefined;
+    slot.tasksBefore += handle.tasks;
+    this.#counters.recordExit(handle);
+    slot.lastExit = { code: exit.code, signal: exit.signal, at: new Date() };
+    const line = exitLine(slot.id, handle, exit);
+    (exit.code === 0 ? this.#log.info : this.#log.error).call(this.#log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
+    this.emit('exit', slotInfo(slot, handle), exit);
+    if (this.#state === 'starting' && handle.readyAt === undefined && this.#startFailure === undefined) {
+      this.#startFailure = startFailure(slot.id, handle, exit);
+    }
+    if (slot.id >= this.#target) {
+      if (slot.handle === undefined) this.#slots.delete(slot.id);
+      this.#log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
+    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#startFailure === undefined) {
+      slot.respawnFrom ??= Date.now();
+      this.#scheduleRespawn(slot, !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal));
+    }
+    this.#waiters.notify();
+  }
+
+  /** Refills `slot` at once, or after a backoff delay when it keeps failing early. */
+  #scheduleRespawn(slot: Slot, early: boolean): void {
+    slot.failures = early ? slot.failures + 1 : 0;
+    slot.restarts++;
+    const delay = backoffDelay(slot.failures, this.#options.poll * 1000);
+    const when = delay === 0 ? '' : ` in ${delay}ms (failed ${slot.failures} times in a row)`;
+    this.#log.info('respawning', `worker[${slot.id}] respawning${when}`, { worker: slot.id, ...(delay > 0 && { delay, failures: slot.failures }) });
+    if (delay === 0) return this.#fill(slot);
+    slot.retryTimer = setTimeout(() => {
+      slot.retryTimer = undefined;
+      if (this.#active() && slot.id < this.#target && slot.handle === undefined) this.#fill(slot);
+    }, delay);
+  }
+
+  #stoppedError(operation: string): SuperviseError {
+    return new SuperviseError(ErrorCode.STOPPED, `${operation}() abandoned: the supervisor is ${this.#state}`);
+  }
+}
