@@ -1,5 +1,6 @@
 /** What a pool acquires before its first worker, in order: log files, pid file, services, the preloaded app. */
 import type { ControlTarget } from '../services/control-server.js';
+import type { MetricsTarget } from '../services/metrics-server.js';
 import { PoolServices } from '../services/pool-services.js';
 import type { LogFiles } from '../shared/log-files.js';
 import { Logger } from '../shared/log.js';
@@ -13,8 +14,8 @@ export interface StartParts {
   readonly log: Logger;
   readonly logFiles: LogFiles | undefined;
   readonly services: PoolServices;
-  /** What the control socket and dashboard drive. */
-  readonly pool: ControlTarget;
+  /** What the control socket and dashboard drive, and the metrics and probes read. */
+  readonly pool: ControlTarget & MetricsTarget;
   readonly launcher: Launcher;
 }
 
