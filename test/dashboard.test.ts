@@ -163,7 +163,7 @@ describe('--dashboard in headless Chromium', () => {
     await page.fill('#scale-count', '2');
     await page.click('#scale');
     await rowsRunning(page, 2);
-    await waitFor(() => !isAlive(newPid), 10_000, 'worker 2 to exit');
+    await waitFor(() => !isAlive(newPid), 20_000, 'worker 2 to exit');
     assert.equal((await controlStatus(socket)).size, 2);
 
     // Pause: every row paused, the pool paused, and Resume enabled.

@@ -124,13 +124,31 @@ export interface FixtureEvent {
   [key: string]: unknown;
 }
 
-/** Every event fixture apps appended to `file` so far (one JSON object per line). */
+/**
+ * Every event fixture apps appended to `file` so far (one JSON object per line). Workers may still
+ * be appending while it is read: a last line without its newline is one being written (or cut by a
+ * SIGKILL mid-write), so it is left for the next read instead of failing JSON.parse.
+ */
 export function readEvents(file: string): FixtureEvent[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+  return completeLines(file).map((line) => JSON.parse(line) as FixtureEvent);
+}
+
+/**
+ * The complete lines of a file other processes may be appending to: non-empty lines that end
+ * with a newline; a half-written last line is left out. [] when the file does not exist yet.
+ */
+export function completeLines(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as FixtureEvent);
+    .filter((line) => line.trim() !== '');
 }
 
 /** A running `supervise` CLI with its output collected. */
@@ -143,7 +161,7 @@ export interface RunningCli {
   stdout(): string;
   /** Resolves with the exit code and signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Waits until stderr matches `pattern`, returning the match. */
+  /** Waits until stderr matches `pattern` (by default up to 30 s: CI machines are loaded), returning the match. */
   waitForLog(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
   /** Pids of the workers from "worker[i] spawned pid=" lines, latest per id. */
   workerPids(): Map<number, number>;
@@ -163,12 +181,12 @@ function freshRuntimeDir(): string {
 }
 
 /**
- * Starts `supervise` with `args` as a user would (`node dist/cli/main.js …`), stdout/stderr piped
- * unless `stdio` says otherwise; the master and every worker it logs are tracked for killStarted.
+ * Starts `supervise` with `args` as a user would (`node dist/cli/main.js …`, or the `cli` given),
+ * stdout/stderr piped unless `stdio` says otherwise; the master and every worker it logs are tracked for killStarted.
  */
-export function startCli(args: string[], options: { env?: Record<string, string>; stdio?: StdioOptions; cwd?: string } = {}): RunningCli {
+export function startCli(args: string[], options: { env?: Record<string, string>; stdio?: StdioOptions; cwd?: string; cli?: string } = {}): RunningCli {
   const runtimeDir = options.env?.['XDG_RUNTIME_DIR'] ?? freshRuntimeDir();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...options.env },
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
@@ -192,7 +210,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     stderr: () => err,
     stdout: () => out,
     exited,
-    waitForLog: (pattern, ms = 10_000) => waitFor(() => err.match(pattern), ms, `log line ${pattern} in:\n${err}`),
+    waitForLog: (pattern, ms = 30_000) => waitFor(() => err.match(pattern), ms, `log line ${pattern} in:\n${err}`),
     workerPids: () => new Map(pids()),
     allWorkerPids: () => pids().map(([, pid]) => pid),
     controlPath: join(runtimeDir, 'supervise.sock'),
@@ -202,7 +220,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
 /** Runs the CLI to completion (for bad-input cases), bounded by `ms`. */
 export async function runCli(
   args: string[],
-  options: { env?: Record<string, string>; ms?: number; cwd?: string } = {},
+  options: { env?: Record<string, string>; ms?: number; cwd?: string; cli?: string } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const cli = startCli(args, options);
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.ms ?? 15_000);

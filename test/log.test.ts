@@ -7,11 +7,11 @@ after(killStarted);
 /** Runs a 2-worker pool, kills worker 0 once, stops it, and returns its stderr. */
 async function lifecycle(args: string[], env: Record<string, string> = {}): Promise<string> {
   const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', ...args], { env });
-  const pids = await waitFor(() => (cli.workerPids().size === 2 ? cli.workerPids() : undefined), 5000, 'two workers');
-  await waitFor(() => /master ready/.test(cli.stderr()) || args.includes('--quiet'), 5000, 'ready');
+  const pids = await waitFor(() => (cli.workerPids().size === 2 ? cli.workerPids() : undefined), 20_000, 'two workers');
+  await waitFor(() => /master ready/.test(cli.stderr()) || args.includes('--quiet'), 20_000, 'ready');
   await new Promise((r) => setTimeout(r, 300));
   process.kill(pids.get(0)!, 'SIGKILL');
-  await waitFor(() => cli.workerPids().get(0) !== pids.get(0), 5000, 'respawn');
+  await waitFor(() => cli.workerPids().get(0) !== pids.get(0), 20_000, 'respawn');
   await new Promise((r) => setTimeout(r, 300));
   cli.child.kill('SIGTERM');
   assert.equal((await cli.exited).code, 0);

@@ -3,14 +3,44 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, fixture, killStarted, readEvents, runCli, startCli, tempDir, waitFor } from './helpers.js';
+import { CLI, FIXTURES, ROOT, killStarted, readEvents, runCli, startCli, tempDir, waitFor } from './helpers.js';
 
 after(killStarted);
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
+
+/** Dev-only packages the copy leaves out: the CLI needs only its runtime dependencies. */
+const DEV_ONLY = new Set(['typescript', 'playwright-core', '@types', '.bin']);
+
+/** Makes a tree readable (and its directories enterable) by anyone. */
+function openUp(path: string): void {
+  const stat = statSync(path);
+  chmodSync(path, stat.isDirectory() ? 0o755 : stat.mode & 0o111 ? 0o755 : 0o644);
+  if (stat.isDirectory()) for (const entry of readdirSync(path)) openUp(join(path, entry));
+}
+
+/**
+ * The CLI, its runtime dependencies and the fixtures, copied to a directory anyone may enter: the
+ * checkout itself may sit under one only root may enter (a clone in a mode-0700 `mktemp -d`), and
+ * workers running as nobody must read the worker entry and the app, as the CLI run as nobody must.
+ */
+const copy = isRoot ? tempDir('supervise-privileges-') : undefined;
+if (copy !== undefined) {
+  for (const part of ['dist', 'package.json']) cpSync(join(ROOT, part), join(copy.dir, part), { recursive: true });
+  cpSync(FIXTURES, join(copy.dir, 'fixtures'), { recursive: true });
+  cpSync(join(ROOT, 'node_modules'), join(copy.dir, 'node_modules'), { recursive: true, filter: (from) => !DEV_ONLY.has(from.slice(join(ROOT, 'node_modules').length + 1).split('/')[0]!) });
+  openUp(copy.dir);
+  after(() => copy.remove());
+}
+/** The CLI the tests run: the world-readable copy's as root, the checkout's otherwise. */
+const cliPath = copy !== undefined ? join(copy.dir, 'dist', 'cli', 'main.js') : CLI;
+/** A fixture app from the world-readable copy (as root). */
+const fixture = (name: string): string => (copy !== undefined ? join(copy.dir, 'fixtures', name) : join(FIXTURES, name));
+/** Options that run the copy's CLI from the copy. */
+const fromCopy = copy !== undefined ? { cli: cliPath, cwd: copy.dir } : {};
 
 /** The real uid and gid of a live process, from /proc. */
 function idsOf(pid: number): { uid: number; gid: number } {
@@ -24,9 +54,9 @@ describe('--user and --group', () => {
     chmodSync(tmp.dir, 0o777); // the workers, as nobody, write their events and logs here
     const events = join(tmp.dir, 'events.jsonl');
     const logs = join(tmp.dir, 'logs');
-    const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1', '--user', 'nobody', '--log-dir', logs], { env: { FIXTURE_LOG: events, TASK_MS: '50' } });
+    const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1', '--user', 'nobody', '--log-dir', logs], { ...fromCopy, env: { FIXTURE_LOG: events, TASK_MS: '50' } });
     // Both workers' tasks: one worker can finish two before the other starts on a loaded machine.
-    await waitFor(() => new Set(readEvents(events).filter((e) => e.ev === 'end').map((e) => e.pid)).size >= 2, 10_000, 'a task done by each worker');
+    await waitFor(() => new Set(readEvents(events).filter((e) => e.ev === 'end').map((e) => e.pid)).size >= 2, 20_000, 'a task done by each worker');
     const workers = [...new Set(readEvents(events).map((e) => e.pid))];
     assert.equal(workers.length, 2);
     for (const pid of workers) assert.deepEqual(idsOf(pid), { uid: NOBODY, gid: NOBODY });
@@ -34,7 +64,7 @@ describe('--user and --group', () => {
     assert.equal(statSync(join(logs, 'worker-0.log')).uid, NOBODY, 'a worker log belongs to the workers\' user');
     // The respawned worker drops privileges too.
     process.kill(workers[0]!, 'SIGKILL');
-    await waitFor(() => readEvents(events).some((e) => e.ev === 'start' && !workers.includes(e.pid)), 10_000, 'a respawned worker at work');
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'start' && !workers.includes(e.pid)), 20_000, 'a respawned worker at work');
     const respawned = readEvents(events).find((e) => !workers.includes(e.pid))!.pid;
     assert.equal(idsOf(respawned).uid, NOBODY);
     cli.child.kill('SIGTERM');
@@ -46,8 +76,8 @@ describe('--user and --group', () => {
     const tmp = tempDir();
     chmodSync(tmp.dir, 0o777);
     const events = join(tmp.dir, 'events.jsonl');
-    const cli = startCli(['--app', fixture('app.cjs'), '--poll', '1', '--group', 'nogroup'], { env: { FIXTURE_LOG: events } });
-    await waitFor(() => readEvents(events).some((e) => e.ev === 'start'), 10_000, 'a task');
+    const cli = startCli(['--app', fixture('app.cjs'), '--poll', '1', '--group', 'nogroup'], { ...fromCopy, env: { FIXTURE_LOG: events } });
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'start'), 20_000, 'a task');
     assert.deepEqual(idsOf(readEvents(events)[0]!.pid), { uid: 0, gid: NOBODY });
     cli.child.kill('SIGTERM');
     await cli.exited;
@@ -55,10 +85,10 @@ describe('--user and --group', () => {
   });
 
   it('refuses a user that does not exist, in one line, starting nothing', { skip: !isRoot && 'needs root (as another user the root check answers first)' }, async () => {
-    const result = await runCli(['--app', fixture('app.cjs'), '--user', 'no-such-user-here']);
+    const result = await runCli(['--app', fixture('app.cjs'), '--user', 'no-such-user-here'], fromCopy);
     assert.equal(result.code, 2);
     assert.equal(result.stderr, 'supervise: invalid --user: no such user "no-such-user-here"\n');
-    const group = await runCli(['--app', fixture('app.cjs'), '--user', 'nobody', '--group', 'no-such-group-here']);
+    const group = await runCli(['--app', fixture('app.cjs'), '--user', 'nobody', '--group', 'no-such-group-here'], fromCopy);
     assert.equal(group.code, 2);
     assert.equal(group.stderr, 'supervise: invalid --group: no such group "no-such-group-here"\n');
   });
@@ -66,8 +96,9 @@ describe('--user and --group', () => {
   it('refuses --user when the master is not root', async () => {
     // As root, run the CLI itself as nobody to see the refusal; otherwise we are already not root.
     const asNobody = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
-    const result = spawnSync(process.execPath, [CLI, '--app', fixture('app.cjs'), '--user', 'root'], {
+    const result = spawnSync(process.execPath, [cliPath, '--app', fixture('app.cjs'), '--user', 'root'], {
       ...asNobody,
+      cwd: copy?.dir ?? ROOT,
       env: { ...process.env, XDG_RUNTIME_DIR: '/nonexistent' },
       encoding: 'utf8',
       timeout: 15_000,

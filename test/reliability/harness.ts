@@ -365,7 +365,7 @@ export class Master extends EventEmitter<{ line: [string] }> {
   }
 
   /** Resolves with the first line from index `from` on matching `pattern`; rejects after `ms`. */
-  waitForLine(pattern: RegExp, ms = 15_000, from = 0): Promise<RegExpMatchArray> {
+  waitForLine(pattern: RegExp, ms = 30_000, from = 0): Promise<RegExpMatchArray> {
     for (let i = from; i < this.lines.length; i++) {
       const m = this.lines[i]!.match(pattern);
       if (m !== null) return Promise.resolve(m);

@@ -119,7 +119,7 @@ exports.workerStart = () => new Promise((r) => setTimeout(r, 50));
     master.child.kill('SIGTTOU'); // id 2 retires while its new process is still in afterFork
     const outcome = await master.waitForLine(/reload done|reload abandoned.*/, 20_000);
     assert.match(outcome[0], /reload done/, master.text());
-    await master.waitForLine(/worker\[2\] retired/, 10_000);
+    await master.waitForLine(/worker\[2\] retired/, 20_000);
     master.child.kill('SIGTERM');
     assert.deepEqual(await within(master.exited, 20_000, 'no exit'), { code: 0, signal: null });
     const left = await settleLeftovers(marker, 3000);
