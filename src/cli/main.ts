@@ -102,6 +102,11 @@ async function controlPath(asked: string | undefined, pidFile: string | undefine
 async function main(): Promise<void> {
   // A supervise started from inside a worker must not read its parent's worker id as an option.
   delete process.env['SUPERVISE_WORKER_ID'];
+  // Nor, from inside a program a pool runs, its pool size and notify fd.
+  if (process.env['SUPERVISE_NOTIFY_FD'] !== undefined) {
+    delete process.env['SUPERVISE_NOTIFY_FD'];
+    delete process.env['SUPERVISE_WORKERS'];
+  }
   const all = hideBin(process.argv);
   // Everything after the first `--` is the program and its arguments, never our flags.
   const dash = all.indexOf('--');
