@@ -2,6 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fixture, isAlive, killStarted, runCli, startCli, track, waitFor, type RunningCli } from './helpers.js';
 
 after(killStarted);
@@ -155,6 +156,29 @@ describe('programs: reload and stop signals', () => {
     assert.ok(Date.now() - askedAt >= 900, 'not before --stop-wait');
     await cli.exited;
     await waitFor(() => !isAlive(program), 10_000, 'the program gone');
+  });
+});
+
+describe('programs: the protocol feeds status and --timeout', () => {
+  it('BUSY..IDLE are tasks in status, STATUS= shows there, and a job busy past --timeout is killed', async () => {
+    // Two quick jobs, a status line, then a job that never ends.
+    const script = 'fd=$SUPERVISE_NOTIFY_FD; for j in 1 2; do echo BUSY=1 >&$fd; echo IDLE=1 >&$fd; done; echo STATUS=stuck on job 3 >&$fd; echo BUSY=1 >&$fd; echo "pid $$ id $1"; exec sleep 600';
+    const cli = startCli(['--workers', '1', '--timeout', '2', '--', 'sh', '-c', script, 'sh', '{id}']);
+    await waitFor(() => programPids(cli).get(0), 20_000, 'the program');
+    const first = programPids(cli).get(0)!;
+    const env = { XDG_RUNTIME_DIR: join(cli.controlPath, '..') };
+    const status = await waitFor(async () => {
+      const result = await runCli(['status', '--json'], { env });
+      if (result.code !== 0) return undefined;
+      const worker = (JSON.parse(result.stdout) as { workers: Array<{ tasks: number; busy: boolean; status?: string }> }).workers[0];
+      return worker?.busy === true && worker.tasks >= 2 ? worker : undefined;
+    }, 20_000, 'status with two tasks done and one busy');
+    assert.equal(status.status, 'stuck on job 3');
+    assert.match((await runCli(['status'], { env })).stdout, /STATUS[\s\S]*stuck on job 3/);
+    await cli.waitForLog(/worker\[0\] timed out: .*--timeout 2s/, 20_000);
+    await waitFor(() => !isAlive(first), 10_000, 'the hung program killed with its worker');
+    cli.child.kill('SIGTERM');
+    await cli.exited;
   });
 });
 
