@@ -260,6 +260,7 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
       if (input[key] !== undefined) throw new SuperviseError(ErrorCode.OPTION, `--${flag} applies only to a program run after --, not to --app`);
     }
   }
+  if (command !== undefined && input.maxRss !== undefined) throw new SuperviseError(ErrorCode.OPTION, '--max-rss measures a Node worker\'s memory; it does not apply to a program run after --');
   if (command !== undefined && input.preload === true) throw new SuperviseError(ErrorCode.OPTION, '--preload loads an app in the master; a program run after -- has nothing to preload');
   const logFormat = input.logFormat ?? 'human';
   if (logFormat !== 'human' && logFormat !== 'json') invalid('log-format', logFormat, '"human" or "json"');
