@@ -56,6 +56,9 @@ const OPTIONS = {
   dashboard: { type: 'string', requiresArg: true, describe: 'serve a live page of the pool (reload, scale, pause) on <host:port>, loopback unless a token is set' },
   'dashboard-token': { type: 'string', requiresArg: true, describe: 'secret every dashboard request needs; allows non-loopback addresses (better: SUPERVISE_DASHBOARD_TOKEN)' },
   metrics: { type: 'string', requiresArg: true, describe: 'serve Prometheus metrics at http://<host:port>/metrics, loopback unless a token is set' },
+  'stop-signal': { type: 'string', requiresArg: true, describe: 'with -- <program>: the signal a graceful stop sends it <SIG>', defaultDescription: 'TERM' },
+  'stop-wait': { requiresArg: true, describe: 'with -- <program>: seconds a graceful stop waits for its IDLE, then its exit, before SIGKILL <seconds>', defaultDescription: '10' },
+  'exit-codes': { type: 'string', requiresArg: true, describe: 'with -- <program>: exit codes that mean "recycled on purpose", respawned with no backoff <n,n…>', defaultDescription: '0' },
 } as const;
 
 /** Parses argv; on a usage error prints one line (with a did-you-mean for a misspelt flag) and exits 2. */
@@ -63,7 +66,7 @@ async function parseArgs(argv: string[]) {
   return yargs(argv)
     .scriptName('supervise')
     .usage(
-      '$0 --app <file> [--workers N] [--poll S] [--preload]\n$0 status [--json] | ctl reload|scale N|pause|resume|stop [--graceful]|reopen-logs\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.',
+      '$0 --app <file> [--workers N] [--poll S] [--preload]\n$0 [--workers N] [options] -- <program> [args…]   ({id} in args: the worker id)\n$0 status [--json] | ctl reload|scale N|pause|resume|stop [--graceful]|reopen-logs\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.',
     )
     .options(OPTIONS)
     .env('SUPERVISE')
@@ -72,6 +75,7 @@ async function parseArgs(argv: string[]) {
     .alias('help', 'h')
     .alias('version', 'v')
     .example('$0 --app app.js --workers 4 --poll 1', 'four workers, missing ids refilled within a second')
+    .example('$0 --workers 8 -- php artisan queue:work --name=w{id}', 'any program, ids in args (\{id\}) and SUPERVISE_WORKER_ID')
     .epilogue(
       'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer, WINCH pause (resume: supervise ctl resume), USR2 reopen log files.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
     )
@@ -98,7 +102,17 @@ async function controlPath(asked: string | undefined, pidFile: string | undefine
 async function main(): Promise<void> {
   // A supervise started from inside a worker must not read its parent's worker id as an option.
   delete process.env['SUPERVISE_WORKER_ID'];
-  const argv = hideBin(process.argv);
+  // Nor, from inside a program a pool runs, its pool size and notify fd.
+  if (process.env['SUPERVISE_NOTIFY_FD'] !== undefined) {
+    delete process.env['SUPERVISE_NOTIFY_FD'];
+    delete process.env['SUPERVISE_WORKERS'];
+  }
+  const all = hideBin(process.argv);
+  // Everything after the first `--` is the program and its arguments, never our flags.
+  const dash = all.indexOf('--');
+  const argv = dash < 0 ? all : all.slice(0, dash);
+  const command = dash < 0 ? undefined : all.slice(dash + 1);
+  if (command !== undefined && command.length === 0) die('nothing after --: give the program to run, e.g. supervise --workers 4 -- php worker.php {id}', EXIT_USAGE);
   const miscased = miscasedFlag(argv, [...Object.keys(OPTIONS), 'json', 'graceful', 'help', 'version']);
   if (miscased !== undefined) die(explainUsageError(`Unknown argument: ${miscased}`, Object.keys(OPTIONS)), EXIT_USAGE);
   if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
@@ -108,8 +122,12 @@ async function main(): Promise<void> {
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
   const control = await controlPath(args.control, args['pid-file']);
+  if (command !== undefined && args.app !== undefined) die(`give either --app ${JSON.stringify(args.app)} or a program after -- (${JSON.stringify(command[0])}), not both`, EXIT_USAGE);
   const options: SupervisorOptions = {
-    app: args.app as string,
+    ...(command !== undefined ? { command } : { app: args.app as string }),
+    ...(args['stop-signal'] !== undefined && { stopSignal: args['stop-signal'] }),
+    ...(args['stop-wait'] !== undefined && { stopWait: args['stop-wait'] as number }),
+    ...(args['exit-codes'] !== undefined && { exitCodes: [args['exit-codes']] as unknown as number[] }),
     workers: args.workers as number,
     poll: args.poll as number,
     grace: args.grace as number,

@@ -39,7 +39,9 @@ export function formatStatus(status: PoolStatus, now = Date.now()): string {
   const header =
     `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${status.size} spares=${status.spares} ` +
     `up ${uptime} tasks=${status.tasks} restarts=${status.restarts} rss=${mib(status.master.rssBytes)} cpu=${status.master.cpuPercent ?? '-'}%`;
-  const rows: string[][] = [['ID', 'PID', 'STATE', 'UPTIME', 'TASKS', 'RESTARTS', 'LAST EXIT', 'RSS', 'CPU%']];
+  // A program's STATUS= text, last and unpadded, only when one of them wrote any.
+  const withStatus = status.workers.some((w) => w.status !== undefined);
+  const rows: string[][] = [['ID', 'PID', 'STATE', 'UPTIME', 'TASKS', 'RESTARTS', 'LAST EXIT', 'RSS', 'CPU%', ...(withStatus ? ['STATUS'] : [])]];
   for (const w of status.workers) {
     rows.push([
       String(w.id),
@@ -51,9 +53,10 @@ export function formatStatus(status: PoolStatus, now = Date.now()): string {
       lastExit(w),
       mib(w.rssBytes),
       w.cpuPercent !== undefined ? w.cpuPercent.toFixed(1) : '-',
+      ...(withStatus ? [w.status ?? ''] : []),
     ]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === 2 || column === 6 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
+  const lines = rows.map((row) => row.map((cell, column) => (column === 2 || column === 6 || column === 9 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
   return [header, ...lines].join('\n') + '\n';
 }

@@ -24,6 +24,8 @@ export interface LaunchSetup {
   readonly account: Account | undefined;
   readonly spawnWorker: SpawnWorker;
   readonly signalGroup: SignalGroup;
+  /** The pool's size now (a program's SUPERVISE_WORKERS). */
+  readonly size?: () => number;
 }
 
 /** Spawns the pool's processes; tracks each exited one until its process group is empty. */
@@ -69,6 +71,7 @@ export class Launcher {
       ...runtime,
       ...(id !== undefined && { limits: workerLimits(options.maxTasks, options.maxRss), paused }),
       ...(logFiles !== undefined && { logFile: logFiles.path(workerLogName(id)) }),
+      ...(runtime.program !== undefined && { program: { ...runtime.program, workers: this.#setup.size?.() ?? options.workers } }),
     };
     let child: ChildLike;
     let outputFd: number | undefined;

@@ -72,6 +72,7 @@ function workerStatus(slot: Slot, cpu: CpuMeter, now: number): WorkerStatus {
     busy: handle?.busySince !== null && handle?.busySince !== undefined,
     paused: handle?.holding ?? false,
     lastExit: slot.lastExit,
+    ...(handle?.status !== undefined && { status: handle.status }),
     rssBytes: stats?.rssBytes,
     cpuPercent: stats && handle?.pid !== undefined ? cpu.percent(handle.pid, stats, handle.startedAt, now) : undefined,
   };

@@ -30,7 +30,7 @@ export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement =
   delete env['SUPERVISE_DASHBOARD_TOKEN'];
   if (account?.name !== undefined) Object.assign(env, { USER: account.name, LOGNAME: account.name, HOME: account.home });
   const output = outputFd ?? 'inherit';
-  return spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, options.app, JSON.stringify(config)], {
+  return spawn(process.execPath, [...options.nodeArgs, WORKER_ENTRY, config.program !== undefined ? '' : options.app, JSON.stringify(config)], {
     cwd: options.cwd,
     env,
     // stdin is nobody's; stdout/stderr are inherited (or a log file) so a worker's output survives the master.

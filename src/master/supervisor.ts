@@ -17,6 +17,7 @@ import { Logger, trace } from '../shared/log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
 import { PoolServices } from '../services/pool-services.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
+import { checkProgram } from './program-check.js';
 import { releasePidFile } from './pid-file.js';
 import { acquireStartParts } from './start-up.js';
 import type { PoolStatus } from '../services/pool-status.js';
@@ -80,7 +81,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   constructor(options: SupervisorOptions, internals: SupervisorInternals = {}) {
     super();
-    this.#options = resolveOptions(options);
+    const checked = checkProgram(resolveOptions(options));
+    this.#options = checked.options;
     this.#target = this.#options.workers;
     const { logDir, logMaxBytes, logBackups, user, group } = this.#options;
     this.#account = resolveAccount(user, group);
@@ -88,7 +90,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#logFiles?.masterStream ?? this.#options.logStream);
     const { timeout } = this.#options;
     const graceMs = this.#graceMs();
-    this.#runtime = timeout !== undefined ? { graceMs, heartbeatMs: heartbeatInterval(timeout) } : { graceMs };
+    this.#runtime = {
+      graceMs,
+      ...(timeout !== undefined && { heartbeatMs: heartbeatInterval(timeout) }),
+      ...(checked.program !== undefined && { program: checked.program }),
+    };
     this.#launcher = new Launcher({
       options: this.#options,
       runtime: this.#runtime,
@@ -97,6 +103,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       account: this.#account,
       spawnWorker: internals.spawnWorker ?? spawnWorkerProcess,
       signalGroup: internals.signalGroup ?? signalProcessGroup,
+      size: () => this.#target,
     });
     const host = { spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#paused), running: () => this.#state === 'running', generation: () => this.#generation };
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);

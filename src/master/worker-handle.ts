@@ -113,6 +113,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #recycling = false;
   #failure: FailedMessage | undefined;
   #holding = false;
+  #status: string | undefined;
   #durations: HistogramSnapshot | undefined;
   #refreshing: Promise<void> | undefined;
   #killTimer: NodeJS.Timeout | undefined;
@@ -235,6 +236,11 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     this.#send({ supervise: 1, type: paused ? 'pause' : 'resume' });
   }
 
+  /** A program's last STATUS= text, as last reported; undefined if it wrote none. */
+  get status(): string | undefined {
+    return this.#status;
+  }
+
   /** True while the worker reports holding between tasks (the pool is paused). */
   get holding(): boolean {
     return this.#holding;
@@ -345,6 +351,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
         this.#busySince = msg.busySince;
         this.#holding = msg.paused === true;
         this.#durations = msg.durations ?? this.#durations;
+        this.#status = msg.status ?? this.#status;
         this.#heardAt = Date.now();
         this.emit('progress');
         break;

@@ -23,6 +23,8 @@ export interface WorkerStatus extends WorkerInfo {
   /** The worker holds between tasks because the pool is paused. */
   readonly paused: boolean;
   readonly lastExit: LastExit | undefined;
+  /** A program's last `STATUS=` line (run with `-- <program>`), if it wrote one. */
+  readonly status?: string;
   /** Resident memory of the process, bytes (Linux /proc; undefined elsewhere). */
   readonly rssBytes: number | undefined;
   /** CPU use, % of one core, since the previous status (or over the process's life on the first). */

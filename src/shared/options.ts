@@ -2,6 +2,7 @@
  * The options of a Supervisor, shared by the CLI and the API: their types, defaults, and the one
  * validation both go through, so a bad value gets the same one-line error from either.
  */
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { resolveAppPath } from './app-loader.cjs';
 import { ErrorCode, SuperviseError } from './errors.cjs';
@@ -10,10 +11,22 @@ import { resolveHttpServices, type HttpAddress } from '../services/http-address.
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
 export type LogFormat = 'human' | 'json';
 
-/** Options of `new Supervisor(options)`. Only `app` is required. */
+/** Options of `new Supervisor(options)`. Either `app` or `command` is required, not both. */
 export interface SupervisorOptions {
   /** Path of the app file (CommonJS, ESM, or ESM with a default export); relative to `cwd`. */
-  readonly app: string;
+  readonly app?: string;
+  /**
+   * Run this program instead of an app (`supervise -- <program> [args…]`): N copies, executed
+   * directly (no shell). `{id}` in any element becomes the worker's id (`{{id}}` a literal `{id}`).
+   * The program is looked up on PATH (or relative to `cwd` when it holds a `/`) at construction.
+   */
+  readonly command?: readonly string[];
+  /** With `command`: the signal a graceful stop sends the program. Default 'SIGTERM'. */
+  readonly stopSignal?: string;
+  /** With `command`: seconds a graceful stop waits for the program (for its IDLE, then its exit) before SIGKILL. Default 10. */
+  readonly stopWait?: number;
+  /** With `command`: exit codes that mean "recycled on purpose" (respawned with no backoff). Default [0]. */
+  readonly exitCodes?: readonly number[];
   /** How many workers, ids 0..workers-1. A positive integer; default 1. */
   readonly workers?: number;
   /** Seconds between backstop sweeps that refill any missing id; also the cap of the restart backoff. Default 30. */
@@ -99,7 +112,13 @@ export interface SupervisorOptions {
 
 /** Options with every default applied and every value checked; `app` is absolute. */
 export interface ResolvedOptions {
+  /** The app file; with `command`, the program's path (for lines that name what runs). */
   readonly app: string;
+  /** The program and its arguments (element 0 absolute once the Supervisor checked it); undefined for an app. */
+  readonly command: readonly string[] | undefined;
+  readonly stopSignal: NodeJS.Signals;
+  readonly stopWait: number;
+  readonly exitCodes: readonly number[];
   readonly workers: number;
   readonly poll: number;
   readonly preload: boolean;
@@ -130,7 +149,7 @@ export interface ResolvedOptions {
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
-export const DEFAULTS = { workers: 1, poll: 30, grace: 5, bootTimeout: 60, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
+export const DEFAULTS = { stopWait: 10, workers: 1, poll: 30, grace: 5, bootTimeout: 60, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
 
 /** Quotes a user's value for an error message, whatever its type. */
 function quote(value: unknown): string {
@@ -188,6 +207,32 @@ function accountOption(name: string, value: unknown): string | number | undefine
   invalid(name, value, `a ${name} name or numeric id`);
 }
 
+/** Checks a signal name ('TERM', 'SIGTERM', 'term') and returns its full name. */
+function signalOption(name: string, value: unknown): NodeJS.Signals {
+  if (value === undefined) return 'SIGTERM';
+  const full = typeof value === 'string' ? `SIG${value.toUpperCase().replace(/^SIG/, '')}` : '';
+  if (!(full in constants.signals)) invalid(name, value, 'a signal name such as TERM, QUIT, INT or USR1');
+  return full as NodeJS.Signals;
+}
+
+/** Checks the program of `command`: a non-empty list of strings whose first is not empty. */
+function commandOption(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((a) => typeof a === 'string') || (value[0] as string).trim() === '') {
+    invalid('command', value, 'a program and its arguments, e.g. -- php worker.php {id}');
+  }
+  return value as readonly string[];
+}
+
+/** Checks a list of exit codes (0..255). */
+function exitCodesOption(value: unknown): readonly number[] {
+  if (value === undefined) return [0];
+  const list = Array.isArray(value) ? value : [value];
+  const codes = list.flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v));
+  if (codes.length === 0 || !codes.every((c) => Number.isInteger(c) && (c as number) >= 0 && (c as number) <= 255)) invalid('exit-codes', value, 'exit codes 0..255, comma-separated');
+  return codes as number[];
+}
+
 /** Checks a boolean option. */
 function booleanOption(name: string, value: unknown): boolean {
   if (value === undefined) return false;
@@ -203,9 +248,20 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) invalid('app', input, 'an options object');
   const cwd = input.cwd ?? process.cwd();
   if (typeof cwd !== 'string') invalid('cwd', cwd, 'a directory path');
-  if (typeof input.app !== 'string' || input.app.trim() === '') {
-    throw new SuperviseError(ErrorCode.OPTION, 'missing --app: give the path of the app file that exports workerStart');
+  const command = commandOption(input.command);
+  if (command !== undefined && input.app !== undefined) {
+    throw new SuperviseError(ErrorCode.OPTION, `give either --app ${quote(input.app)} or a program after -- (${quote(command[0])}), not both`);
   }
+  if (command === undefined && (typeof input.app !== 'string' || input.app.trim() === '')) {
+    throw new SuperviseError(ErrorCode.OPTION, 'missing --app: give the path of the app file that exports workerStart, or a program after --: supervise -- <program> [args…]');
+  }
+  if (command === undefined) {
+    for (const [key, flag] of [['stopSignal', 'stop-signal'], ['stopWait', 'stop-wait'], ['exitCodes', 'exit-codes']] as const) {
+      if (input[key] !== undefined) throw new SuperviseError(ErrorCode.OPTION, `--${flag} applies only to a program run after --, not to --app`);
+    }
+  }
+  if (command !== undefined && input.maxRss !== undefined) throw new SuperviseError(ErrorCode.OPTION, '--max-rss measures a Node worker\'s memory; it does not apply to a program run after --');
+  if (command !== undefined && input.preload === true) throw new SuperviseError(ErrorCode.OPTION, '--preload loads an app in the master; a program run after -- has nothing to preload');
   const logFormat = input.logFormat ?? 'human';
   if (logFormat !== 'human' && logFormat !== 'json') invalid('log-format', logFormat, '"human" or "json"');
   const nodeArgs = input.nodeArgs ?? [];
@@ -213,7 +269,11 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   const env = input.env ?? {};
   if (typeof env !== 'object' || env === null) invalid('env', env, 'an object of strings');
   return {
-    app: resolveAppPath(input.app, cwd),
+    app: command !== undefined ? command[0]! : resolveAppPath(input.app as string, cwd),
+    command,
+    stopSignal: signalOption('stop-signal', input.stopSignal),
+    stopWait: amountOption('stop-wait', input.stopWait, DEFAULTS.stopWait, true),
+    exitCodes: exitCodesOption(input.exitCodes),
     workers: integerOption('workers', input.workers, DEFAULTS.workers, 1),
     poll: amountOption('poll', input.poll, DEFAULTS.poll, false),
     preload: booleanOption('preload', input.preload),

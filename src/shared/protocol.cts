@@ -98,12 +98,30 @@ export interface ProgressMessage {
   readonly paused?: boolean;
   /** Durations of every task this process has finished. */
   readonly durations?: HistogramSnapshot;
+  /** A program's last STATUS= line, if it wrote one. */
+  readonly status?: string;
 }
 
 /** Everything the master may send. */
 export type ToWorker = StopMessage | AssignMessage | HoldMessage | ReportMessage | ReopenLogsMessage;
 /** Everything a worker may send. */
 export type ToMaster = LoadedMessage | ReadyMessage | FailedMessage | ProgressMessage | RecycleMessage;
+
+/** How a worker runs a program instead of an app (`supervise -- <program> [args…]`). */
+export interface ProgramConfig {
+  /** Absolute path of the program, then its arguments; `{id}` not yet replaced. */
+  readonly command: readonly string[];
+  /** Sent to the program by a graceful stop. */
+  readonly stopSignal: NodeJS.Signals;
+  /** How long a graceful stop waits for the program's IDLE, then for its exit, before SIGKILL. */
+  readonly stopWaitMs: number;
+  /** Exit codes that mean "recycled on purpose" (the master respawns with no backoff). */
+  readonly exitCodes: readonly number[];
+  /** The pool's size when this worker was spawned: SUPERVISE_WORKERS. */
+  readonly workers: number;
+  /** Absolute path of util-linux's setpriv, to give the program a parent-death signal; absent when not installed. */
+  readonly setpriv?: string;
+}
 
 /** Runtime settings the master passes on a worker's command line (JSON, argv[3]). */
 export interface RuntimeConfig {
@@ -117,6 +135,8 @@ export interface RuntimeConfig {
   readonly paused?: boolean;
   /** With --log-dir: the file stdout/stderr already go to (reopened on rotation). */
   readonly logFile?: string;
+  /** Run this program instead of loading an app. */
+  readonly program?: ProgramConfig;
 }
 
 /** True when `value` is a message of this protocol (of either direction). */

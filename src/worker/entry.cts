@@ -4,16 +4,19 @@
  * is gone, or until a recycling limit is reached. CommonJS and lean on purpose: every millisecond
  * of its start-up is paid on every cold respawn.
  */
+import { constants } from 'node:os';
 import { loadApp, type App, type WorkerContext } from '../shared/app-loader.cjs';
 import { firstLine, isSuperviseError } from '../shared/errors.cjs';
 import { Histogram, TASK_SECONDS_BOUNDS } from '../shared/histogram.cjs';
 import { endChildren, endOwnGroupOnExit } from './children.cjs';
 import { reopenOutput } from './output.cjs';
+import { Program } from './program.cjs';
 import {
   isProtocolMessage,
   type AssignMessage,
   type FailedMessage,
   type FailurePhase,
+  type ProgramConfig,
   type RuntimeConfig,
   type ToMaster,
   type WorkerLimits,
@@ -50,6 +53,9 @@ const durations = new Histogram(TASK_SECONDS_BOUNDS);
 let paused = config.paused === true;
 let releaseHold: (() => void) | undefined;
 let assigned: ((message: AssignMessage) => void) | undefined;
+/** With `-- <program>`: the program this worker runs instead of an app, and its last STATUS= text. */
+let program: Program | undefined;
+let programStatus: string | undefined;
 
 process.title = id === undefined ? 'supervise: spare' : `supervise: worker[${id}]`;
 
@@ -58,6 +64,8 @@ function requestStop(quick: boolean, reason: string): void {
   stopping = true;
   if (assigned !== undefined) process.exit(0);
   releaseHold?.();
+  // A SIGTERM reached this worker's whole process group, the program included: it is not sent twice.
+  program?.stop(quick, GRACE_MS, reason === 'SIGTERM');
   if (quick && !aborter.signal.aborted) aborter.abort(new Error(`worker[${id}] is stopping (${reason})`));
 }
 
@@ -100,13 +108,14 @@ function masterGone(): boolean {
 function recycle(reason: string): void {
   recycleReason ??= reason;
   stopping = true;
+  program?.stop(false, GRACE_MS);
 }
 
 /** Periodic checks that must not cost the task loop anything: master alive, RSS under its limit. */
 function housekeeping(): void {
   if (masterGone()) requestStop(false, 'master gone');
   const maxRss = limits.maxRssBytes;
-  if (maxRss !== undefined && id !== undefined) {
+  if (maxRss !== undefined && id !== undefined && program === undefined) {
     const rss = process.memoryUsage.rss();
     if (rss > maxRss) recycle(`rss ${(rss / 1048576).toFixed(0)} MiB over ${(maxRss / 1048576).toFixed(0)} MiB`);
   }
@@ -116,7 +125,8 @@ function housekeeping(): void {
 function progress(): ToMaster {
   // Floored: rounding up could make a task look younger than it is to --timeout.
   const busySince = busy ? Math.floor(performance.timeOrigin + taskStartedAt) : null;
-  return { supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot() };
+  const status = programStatus !== undefined ? { status: programStatus } : {};
+  return { supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot(), ...status };
 }
 
 /** Sends the counters (heartbeat, an answer to 'report', a hold). */
@@ -289,6 +299,48 @@ async function loadStallProof(path: string): Promise<App> {
   }
 }
 
+/**
+ * With `-- <program>`: runs it as this worker's child (this process keeps watching the master),
+ * counts its BUSY..IDLE spans as tasks, and exits as it did: with its code (128+n for a signal).
+ */
+async function runProgram(spec: ProgramConfig, id: number): Promise<never> {
+  const run = new Program(spec, id, {
+    busy: () => {
+      busy = true;
+      taskStartedAt = performance.now();
+    },
+    idle: () => {
+      busy = false;
+      durations.observe((performance.now() - taskStartedAt) / 1000, 1);
+      if (++tasks >= maxTasks) recycle(`served ${tasks} tasks`);
+    },
+    status: (text) => {
+      programStatus = text;
+    },
+  });
+  program = run;
+  if (stopping) run.stop(false, GRACE_MS); // asked to stop while spawning
+  if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);
+  void send({ supervise: 1, type: 'ready' });
+  const exit = await run.exited;
+  // The SIGTERM of a quick stop reaches the program and this process at once: let this one's
+  // handler (and a stop message in flight) run before deciding the exit was the program's own.
+  await new Promise((resume) => setTimeout(resume, 20));
+  busy = false;
+  await send(progress());
+  if (exit.error !== undefined) return fail('load', exit.error);
+  const code = exit.code ?? 128 + (exit.signal !== null ? (constants.signals[exit.signal] ?? 0) : 0);
+  if (stopping) {
+    if (recycleReason !== undefined) await send({ supervise: 1, type: 'recycle', reason: recycleReason });
+    if (exit.killed) process.stderr.write(`supervise: worker[${id}] program pid=${run.pid} did not exit in time after its stop signal: SIGKILL\n`);
+    return process.exit(exit.killed || exit.signal === null ? code : 0);
+  }
+  const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${code}`;
+  if (exit.code !== null && spec.exitCodes.includes(code)) await send({ supervise: 1, type: 'recycle', reason: `program ${how}` });
+  else await send({ supervise: 1, type: 'failed', phase: 'task', message: `program ${spec.command[0]} ${how}` });
+  return process.exit(code);
+}
+
 async function main(): Promise<void> {
   process.on('SIGTERM', () => requestStop(true, 'SIGTERM'));
   process.on('SIGINT', () => requestStop(true, 'SIGINT'));
@@ -320,15 +372,16 @@ async function main(): Promise<void> {
   setInterval(housekeeping, HOUSEKEEPING_MS).unref();
   tolerateBrokenOutput();
 
-  let app: App;
+  let app: App | undefined;
   try {
-    app = await loadStallProof(appPath);
+    if (config.program === undefined) app = await loadStallProof(appPath);
   } catch (error) {
     return fail('load', error);
   }
   if (stopping) return process.exit(0);
   id ??= await awaitAssignment();
   if (limits.maxTasks !== undefined) maxTasks = limits.maxTasks;
+  if (app === undefined) return runProgram(config.program!, id);
   const ctx: WorkerContext = Object.freeze({ id, signal: aborter.signal });
   try {
     await app.afterFork?.(id, ctx);
