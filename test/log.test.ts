@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, killStarted, startCli, waitFor } from './helpers.js';
+import { readdirSync } from 'node:fs';
+import { fixture, killStarted, parentOf, startCli, waitFor } from './helpers.js';
 
 after(killStarted);
 
@@ -50,7 +51,9 @@ describe('lifecycle lines', () => {
 
   it('--quiet writes nothing', async () => {
     const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--quiet']);
-    await new Promise((r) => setTimeout(r, 800));
+    // No line to wait for: wait for its two workers (spawned after the signal handlers are in place).
+    const children = () => readdirSync('/proc').filter((name) => /^\d+$/.test(name) && parentOf(Number(name)) === cli.pid);
+    await waitFor(() => children().length === 2, 20_000, 'two workers of the quiet master');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     assert.equal(cli.stderr(), '');

@@ -13,6 +13,8 @@ import { isControlServed } from '../services/control-server.js';
 import { ErrorCode, isSuperviseError } from '../shared/errors.cjs';
 import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
 import { Supervisor } from '../master/supervisor.js';
+import { notifierFromEnv } from '../services/systemd-notify.js';
+import { Logger } from '../shared/log.js';
 import type { SupervisorOptions } from '../shared/options.js';
 
 /** Exit code for a usage mistake (flags, options, a missing app file). */
@@ -154,6 +156,8 @@ async function main(): Promise<void> {
   };
   let supervisor = create(options);
   process.title = 'supervise: master';
+  // Under systemd (Type=notify): pinging the watchdog from now, READY=1 once start() resolves.
+  const notifier = notifierFromEnv(process.env, new Logger(supervisor.options.logFormat, supervisor.options.quiet, supervisor.options.logStream));
   // App code that --preload runs here can end this process (process.exit at its top level) or
   // leave it nothing to wait for (a top-level await that never settles): a failed start, not a 0.
   process.once('beforeExit', () => {
@@ -175,6 +179,7 @@ async function main(): Promise<void> {
       supervisor = create({ ...options, control: undefined as unknown as string });
       await supervisor.start();
     }
+    notifier?.follow(supervisor);
   } catch (error) {
     // A signal stopped the start: its handler ends the process (0) once every worker is gone.
     if (isSuperviseError(error) && error.code === ErrorCode.STOPPED) return;

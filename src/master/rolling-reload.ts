@@ -33,8 +33,12 @@ export interface ReloadHost {
   /** Re-checks the pool's pending waits. */
   notify(): void;
   stoppedError(operation: string): SuperviseError;
+  /** Called as each reload begins to run (after any under way before it). */
+  reloading(): void;
   /** Called after each reload that moved every id. */
   reloaded(): void;
+  /** Called when a reload ends without moving every id (abandoned, or the pool stopped). */
+  failed(error: unknown): void;
 }
 
 /** Runs reloads for one pool; owns the candidates (processes loading the new code, holding no id). */
@@ -59,7 +63,13 @@ export class RollingReload {
   request(): Promise<void> {
     this.#queued ??= this.#queue.then(async () => {
       this.#queued = undefined;
-      await this.#run();
+      this.#host.reloading();
+      try {
+        await this.#run();
+      } catch (error) {
+        this.#host.failed(error);
+        throw error;
+      }
       this.#host.reloaded();
     });
     this.#queue = this.#queued.catch(() => {});

@@ -40,8 +40,12 @@ export interface SupervisorEvents {
   fork: [worker: WorkerInfo];
   /** A worker loaded the app, ran afterFork, and is starting tasks. */
   online: [worker: WorkerInfo];
+  /** A rolling reload begins (a reload asked for while one runs begins after it). */
+  reloading: [];
   /** A rolling reload finished: every id runs the new code. */
   reload: [];
+  /** A rolling reload ended without moving every id: the new code failed (E_RELOAD…) or the pool stopped. */
+  reloadFailed: [error: unknown];
   /** A worker process ended. */
   exit: [worker: WorkerInfo, exit: WorkerExit];
   /**
@@ -49,6 +53,8 @@ export interface SupervisorEvents {
    * listener is not thrown: the failure is already in the log and the id is respawned.
    */
   error: [failure: WorkerFailure];
+  /** A stop begins (once, however many stop() calls follow). */
+  stopping: [];
   /** The pool has stopped: every worker is gone. */
   stop: [];
 }

@@ -322,10 +322,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       until: (operation, check) => this.#waiters.until(operation, check),
       notify: () => this.#waiters.notify(),
       stoppedError: (operation) => this.#stoppedError(operation),
+      reloading: () => this.emit('reloading'),
       reloaded: () => {
         this.#spares.topUp();
         this.emit('reload');
       },
+      failed: (error) => this.emit('reloadFailed', error),
     };
   }
 
@@ -340,6 +342,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#state = 'stopping';
         this.#clearTimers();
         this.#waiters.notify();
+        this.emit('stopping');
         return started;
       },
       settled: () => this.#launcher.settled(),
