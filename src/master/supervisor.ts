@@ -88,7 +88,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#logFiles?.masterStream ?? this.#options.logStream);
     const { timeout } = this.#options;
     const graceMs = this.#graceMs();
-    this.#runtime = timeout !== undefined ? { graceMs, heartbeatMs: heartbeatInterval(timeout) } : { graceMs };
+    this.#runtime = {
+      graceMs,
+      ...(timeout !== undefined && { heartbeatMs: heartbeatInterval(timeout) }),
+      ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
+    };
     this.#launcher = new Launcher({
       options: this.#options,
       runtime: this.#runtime,
@@ -268,6 +272,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const source: SnapshotSource = {
       state: this.#state,
       size: this.#target,
+      concurrency: this.#options.concurrency,
       paused: this.#paused,
       startedAt: this.#startedAt,
       spares: this.readySpares,

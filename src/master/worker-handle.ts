@@ -113,6 +113,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #recycling = false;
   #failure: FailedMessage | undefined;
   #holding = false;
+  #busySlots = 0;
   #durations: HistogramSnapshot | undefined;
   #refreshing: Promise<void> | undefined;
   #killTimer: NodeJS.Timeout | undefined;
@@ -235,6 +236,11 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     this.#send({ supervise: 1, type: paused ? 'pause' : 'resume' });
   }
 
+  /** How many of its task loops (--concurrency) ran a task, as last reported. */
+  get busySlots(): number {
+    return this.#busySlots;
+  }
+
   /** True while the worker reports holding between tasks (the pool is paused). */
   get holding(): boolean {
     return this.#holding;
@@ -344,6 +350,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
         this.#tasks = msg.tasks;
         this.#busySince = msg.busySince;
         this.#holding = msg.paused === true;
+        this.#busySlots = msg.busySlots ?? (msg.busySince !== null ? 1 : 0);
         this.#durations = msg.durations ?? this.#durations;
         this.#heardAt = Date.now();
         this.emit('progress');

@@ -96,6 +96,8 @@ export interface ProgressMessage {
   readonly busySince: number | null;
   /** True while the worker holds between tasks because the pool is paused. */
   readonly paused?: boolean;
+  /** How many of the process's task loops (--concurrency) run a task now. */
+  readonly busySlots?: number;
   /** Durations of every task this process has finished. */
   readonly durations?: HistogramSnapshot;
 }
@@ -117,6 +119,8 @@ export interface RuntimeConfig {
   readonly paused?: boolean;
   /** With --log-dir: the file stdout/stderr already go to (reopened on rotation). */
   readonly logFile?: string;
+  /** --concurrency: task loops in the process; absent: 1. */
+  readonly concurrency?: number;
 }
 
 /** True when `value` is a message of this protocol (of either direction). */
