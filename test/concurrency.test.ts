@@ -86,6 +86,24 @@ describe('--concurrency', () => {
     tmp.remove();
   });
 
+  it('a pause holds once every slot has finished its task; resume starts them again', async () => {
+    const { cli, log, tmp } = await slotPool(1, 3, { TASK_MS: '400' });
+    const env = { XDG_RUNTIME_DIR: join(cli.controlPath, '..') };
+    const pause = await runCli(['ctl', 'pause'], { env });
+    assert.equal(pause.code, 0, pause.stderr);
+    const held = readEvents(log);
+    const ended = new Set(held.filter((e) => e.ev === 'end').map(key));
+    assert.deepEqual(held.filter((e) => e.ev === 'start' && !ended.has(key(e))).map(key), [], 'no task runs once paused');
+    const status = await statusJson(cli);
+    assert.deepEqual(status.workers.map((w) => w.busySlots), [0]);
+    const resume = await runCli(['ctl', 'resume'], { env });
+    assert.equal(resume.code, 0, resume.stderr);
+    await waitFor(() => new Set(readEvents(log).slice(held.length).filter((e) => e.ev === 'start').map((e) => e['slot'])).size === 3, 30_000, 'all three slots working again');
+    cli.child.kill('SIGTERM');
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+    tmp.remove();
+  });
+
   it('gives ctx.slot 0 with c = 1, and refuses a bad value in one line', async () => {
     const { cli, log, tmp } = await slotPool(1, 1, { TASK_MS: '20' }, 2);
     assert.ok(readEvents(log).filter((e) => e.ev === 'start').every((e) => e['slot'] === 0));
