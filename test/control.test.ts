@@ -22,7 +22,9 @@ interface StatusJson {
   size: number;
   paused: boolean;
   tasks: number;
-  workers: Array<{ id: number; pid: number; state: string; tasks: number; restarts: number; rssBytes?: number; cpuPercent?: number; lastExit?: { code: number | null; signal: string | null } }>;
+  workers: Array<{ id: number; pid: number; state: string; tasks: number; restarts: number; rssBytes?: number; pssBytes?: number; ussBytes?: number; cpuPercent?: number; lastExit?: { code: number | null; signal: string | null } }>;
+  master: { rssBytes?: number; pssBytes?: number; ussBytes?: number };
+  memory: { rssBytes?: number; pssBytes?: number; ussBytes?: number };
 }
 
 async function statusJson(cli: RunningCli): Promise<StatusJson> {
@@ -40,15 +42,24 @@ describe('supervise status', () => {
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, new RegExp(`^master pid=${cli.pid} running workers=3 `));
-    assert.match(lines[1]!, /^ID\s+PID\s+STATE\s+UPTIME\s+TASKS\s+RESTARTS\s+LAST EXIT\s+RSS\s+CPU%$/);
-    assert.equal(lines.length, 5, table.stdout);
+    assert.match(lines[1]!, /^pool memory \(master \+ workers \+ spares\): pss=[\d.]+M uss=[\d.]+M rss=[\d.]+M /);
+    assert.match(lines[2]!, /^ID\s+PID\s+STATE\s+UPTIME\s+TASKS\s+RESTARTS\s+LAST EXIT\s+PSS\s+USS\s+RSS\s+CPU%$/);
+    assert.equal(lines.length, 6, table.stdout);
     for (const id of [0, 1, 2]) {
-      assert.match(lines[2 + id]!, new RegExp(`^\\s*${id}\\s+${pids.get(id)}\\s+(running|busy)\\s+\\d+s\\s+\\d+\\s+0\\s+-\\s+[\\d.]+M\\s+[\\d.]+$`));
+      assert.match(lines[3 + id]!, new RegExp(`^\\s*${id}\\s+${pids.get(id)}\\s+(running|busy)\\s+\\d+s\\s+\\d+\\s+0\\s+-\\s+[\\d.]+M\\s+[\\d.]+M\\s+[\\d.]+M\\s+[\\d.]+$`));
     }
     const first = await statusJson(cli);
     assert.equal(first.pid, cli.pid);
     assert.deepEqual(first.workers.map((w) => [w.id, w.pid]), [...pids.entries()].sort((a, b) => a[0] - b[0]));
     assert.ok(first.workers.every((w) => (w.rssBytes ?? 0) > 10 * 1048576), 'RSS read from /proc');
+    // PSS and USS from smaps_rollup: a worker owns far less than its RSS (the node binary's pages are shared).
+    for (const w of [...first.workers, first.master]) {
+      assert.ok((w.pssBytes ?? 0) > 0 && (w.ussBytes ?? 0) > 0, `PSS and USS read: ${JSON.stringify(w)}`);
+      assert.ok(w.ussBytes! < w.rssBytes! && w.pssBytes! <= w.rssBytes! && w.ussBytes! <= w.pssBytes!, `USS ≤ PSS ≤ RSS, USS < RSS: ${JSON.stringify(w)}`);
+    }
+    const all = [first.master, ...first.workers];
+    assert.equal(first.memory.pssBytes, all.reduce((sum, w) => sum + w.pssBytes!, 0), 'the pool PSS is the sum over master and workers');
+    assert.ok(first.memory.pssBytes! < first.memory.rssBytes!, 'the pool PSS is below the RSS sum');
     const later = await waitFor(async () => {
       const s = await statusJson(cli);
       return s.workers.every((w, i) => w.tasks > first.workers[i]!.tasks) ? s : undefined;

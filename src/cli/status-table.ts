@@ -1,5 +1,6 @@
 /**
- * `supervise status` for people: a header line about the master, then one aligned row per worker.
+ * `supervise status` for people: a header line about the master, a line of the pool's memory, then
+ * one aligned row per worker (with --concurrency, its busy slots).
  */
 import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
 
@@ -36,27 +37,36 @@ function state(worker: WorkerStatus): string {
 /** The whole table, ending with a newline. */
 export function formatStatus(status: PoolStatus, now = Date.now()): string {
   const uptime = status.startedAt !== undefined ? formatUptime(now - new Date(status.startedAt).getTime()) : '-';
+  const { master, memory } = status;
+  const slots = status.concurrency > 1;
   const header =
-    `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${status.size} spares=${status.spares} ` +
-    `up ${uptime} tasks=${status.tasks} restarts=${status.restarts} rss=${mib(status.master.rssBytes)} cpu=${status.master.cpuPercent ?? '-'}%`;
+    `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${status.size}${slots ? `x${status.concurrency}` : ''} spares=${status.spares} ` +
+    `up ${uptime} tasks=${status.tasks} restarts=${status.restarts} pss=${mib(master.pssBytes)} uss=${mib(master.ussBytes)} rss=${mib(master.rssBytes)} cpu=${master.cpuPercent ?? '-'}%`;
+  // PSS adds up; RSS does not (every process counts the shared pages in full): say which is which.
+  const pool = `pool memory (master + workers + spares): pss=${mib(memory.pssBytes)} uss=${mib(memory.ussBytes)} rss=${mib(memory.rssBytes)} (rss counts shared pages once per process)`;
   // A program's STATUS= text, last and unpadded, only when one of them wrote any.
   const withStatus = status.workers.some((w) => w.status !== undefined);
-  const rows: string[][] = [['ID', 'PID', 'STATE', 'UPTIME', 'TASKS', 'RESTARTS', 'LAST EXIT', 'RSS', 'CPU%', ...(withStatus ? ['STATUS'] : [])]];
+  const titles = ['ID', 'PID', 'STATE', ...(slots ? ['BUSY'] : []), 'UPTIME', 'TASKS', 'RESTARTS', 'LAST EXIT', 'PSS', 'USS', 'RSS', 'CPU%', ...(withStatus ? ['STATUS'] : [])];
+  const rows: string[][] = [titles];
   for (const w of status.workers) {
     rows.push([
       String(w.id),
       w.pid !== undefined ? String(w.pid) : '-',
       state(w),
+      ...(slots ? [`${w.busySlots}/${status.concurrency}`] : []),
       formatUptime(w.uptimeMs),
       String(w.tasks),
       String(w.restarts),
       lastExit(w),
+      mib(w.pssBytes),
+      mib(w.ussBytes),
       mib(w.rssBytes),
       w.cpuPercent !== undefined ? w.cpuPercent.toFixed(1) : '-',
       ...(withStatus ? [w.status ?? ''] : []),
     ]);
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === 2 || column === 6 || column === 9 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
-  return [header, ...lines].join('\n') + '\n';
+  const leftAligned = new Set([titles.indexOf('STATE'), titles.indexOf('LAST EXIT'), titles.indexOf('STATUS')]);
+  const widths = titles.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const lines = rows.map((row) => row.map((cell, column) => (leftAligned.has(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
+  return [header, pool, ...lines].join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 /** Assembles `status()`: the pool's totals and one row per id, with each process's memory and CPU. */
 import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from '../shared/histogram.cjs';
 import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
-import { readProcessStats, type CpuMeter } from '../services/process-stats.js';
+import { readProcessMemory, readProcessStats, type CpuMeter, type ProcessMemory } from '../services/process-stats.js';
 import { slotInfo, type Slot } from './slot-table.js';
 import type { SupervisorState } from './supervisor-types.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -27,6 +27,7 @@ export class PoolCounters {
 export interface SnapshotSource {
   readonly state: SupervisorState;
   readonly size: number;
+  readonly concurrency: number;
   readonly paused: boolean;
   readonly startedAt: Date | undefined;
   readonly spares: number;
@@ -42,38 +43,64 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
   const { slots, live } = source;
   cpu.retain(new Set([process.pid, ...live.flatMap((h) => (h.pid !== undefined ? [h.pid] : []))]));
   const self = readProcessStats(process.pid);
+  // smaps_rollup is read once per process per snapshot, and only here: it walks every mapping.
+  const memory = new Map<number, ProcessMemory | undefined>();
+  for (const pid of [process.pid, ...live.flatMap((h) => (h.pid !== undefined ? [h.pid] : []))]) memory.set(pid, readProcessMemory(pid));
+  const selfMemory = memory.get(process.pid);
   return {
     pid: process.pid,
     state: source.state,
     size: source.size,
+    concurrency: source.concurrency,
     paused: source.paused,
     startedAt: source.startedAt,
     spares: source.spares,
     restarts: slots.reduce((sum, slot) => sum + slot.restarts, 0),
     tasks: source.counters.tasksGone + live.reduce((sum, h) => sum + h.tasks, 0),
-    workers: slots.map((slot) => workerStatus(slot, cpu, now)),
+    workers: slots.map((slot) => workerStatus(slot, cpu, now, memory)),
     master: {
       rssBytes: self?.rssBytes,
+      pssBytes: selfMemory?.pssBytes,
+      ussBytes: selfMemory?.ussBytes,
       cpuPercent: self && cpu.percent(process.pid, self, source.startedAt?.getTime() ?? now, now),
     },
     taskSeconds: sumHistograms(TASK_SECONDS_BOUNDS, [source.counters.durationsGone.snapshot(), ...live.map((h) => h.durations)]),
     respawnSeconds: source.counters.respawnSeconds.snapshot(),
+    memory: {
+      rssBytes: total(memory, 'rssBytes'),
+      pssBytes: total(memory, 'pssBytes'),
+      ussBytes: total(memory, 'ussBytes'),
+    },
   };
 }
 
+/** One field of every process's memory added up; undefined if any process's is unknown (a sum missing some would mislead). */
+function total(memory: ReadonlyMap<number, ProcessMemory | undefined>, field: keyof ProcessMemory): number | undefined {
+  let sum = 0;
+  for (const m of memory.values()) {
+    if (m === undefined) return undefined;
+    sum += m[field];
+  }
+  return sum;
+}
+
 /** One id's row of `status()`. */
-function workerStatus(slot: Slot, cpu: CpuMeter, now: number): WorkerStatus {
+function workerStatus(slot: Slot, cpu: CpuMeter, now: number, memory: ReadonlyMap<number, ProcessMemory | undefined>): WorkerStatus {
   const handle = slot.handle;
   const stats = handle?.pid !== undefined ? readProcessStats(handle.pid) : undefined;
+  const mem = handle?.pid !== undefined ? (memory.get(handle.pid) ?? readProcessMemory(handle.pid)) : undefined;
   return {
     ...slotInfo(slot, handle),
     uptimeMs: handle !== undefined ? now - handle.startedAt : undefined,
     tasks: slot.tasksBefore + (handle?.tasks ?? 0),
     busy: handle?.busySince !== null && handle?.busySince !== undefined,
+    busySlots: handle?.busySlots ?? 0,
     paused: handle?.holding ?? false,
     lastExit: slot.lastExit,
     ...(handle?.status !== undefined && { status: handle.status }),
     rssBytes: stats?.rssBytes,
+    pssBytes: mem?.pssBytes,
+    ussBytes: mem?.ussBytes,
     cpuPercent: stats && handle?.pid !== undefined ? cpu.percent(handle.pid, stats, handle.startedAt, now) : undefined,
   };
 }

@@ -94,6 +94,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       graceMs,
       ...(timeout !== undefined && { heartbeatMs: heartbeatInterval(timeout) }),
       ...(checked.program !== undefined && { program: checked.program }),
+      ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
     };
     this.#launcher = new Launcher({
       options: this.#options,
@@ -275,6 +276,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const source: SnapshotSource = {
       state: this.#state,
       size: this.#target,
+      concurrency: this.#options.concurrency,
       paused: this.#paused,
       startedAt: this.#startedAt,
       spares: this.readySpares,

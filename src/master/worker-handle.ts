@@ -114,6 +114,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #failure: FailedMessage | undefined;
   #holding = false;
   #status: string | undefined;
+  #busySlots = 0;
   #durations: HistogramSnapshot | undefined;
   #refreshing: Promise<void> | undefined;
   #killTimer: NodeJS.Timeout | undefined;
@@ -241,6 +242,11 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#status;
   }
 
+  /** How many of its task loops (--concurrency) ran a task, as last reported. */
+  get busySlots(): number {
+    return this.#busySlots;
+  }
+
   /** True while the worker reports holding between tasks (the pool is paused). */
   get holding(): boolean {
     return this.#holding;
@@ -350,6 +356,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
         this.#tasks = msg.tasks;
         this.#busySince = msg.busySince;
         this.#holding = msg.paused === true;
+        this.#busySlots = msg.busySlots ?? (msg.busySince !== null ? 1 : 0);
         this.#durations = msg.durations ?? this.#durations;
         this.#status = msg.status ?? this.#status;
         this.#heardAt = Date.now();

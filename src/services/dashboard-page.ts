@@ -110,7 +110,8 @@ function summary(status) {
     ['up', duration(status.startedAt ? Date.now() - Date.parse(status.startedAt) : undefined)],
     ['tasks', status.tasks],
     ['restarts', status.restarts],
-    ['master RSS', mib(status.master.rssBytes)],
+    ['master PSS / USS / RSS', mib(status.master.pssBytes) + ' / ' + mib(status.master.ussBytes) + ' / ' + mib(status.master.rssBytes)],
+    ['pool PSS (all processes)', mib(status.memory && status.memory.pssBytes)],
     ['master CPU', percent(status.master.cpuPercent)],
   ];
   const box = $('summary');
@@ -156,10 +157,13 @@ function table(status) {
     const state = cell(row, w.state, 'state-' + w.state);
     if (w.busy) tag(state, 'busy');
     if (w.paused) tag(state, 'paused');
+    cell(row, w.busySlots + '/' + status.concurrency);
     cell(row, duration(w.uptimeMs));
     cell(row, w.tasks);
     cell(row, w.restarts);
     cell(row, lastExit(w.lastExit));
+    cell(row, mib(w.pssBytes));
+    cell(row, mib(w.ussBytes));
     cell(row, mib(w.rssBytes));
     cell(row, percent(w.cpuPercent));
     body.appendChild(row);
@@ -282,7 +286,7 @@ export function dashboardPage(csrfToken: string): string {
 </div>
 <div id="message" role="status"></div>
 <table>
-<thead><tr><th>id</th><th>pid</th><th>state</th><th>uptime</th><th>tasks</th><th>restarts</th><th>last exit</th><th>RSS</th><th>CPU</th></tr></thead>
+<thead><tr><th>id</th><th>pid</th><th>state</th><th title="busy task loops / --concurrency">busy</th><th>uptime</th><th>tasks</th><th>restarts</th><th>last exit</th><th title="proportional set size: shared pages split between their sharers">PSS</th><th title="unique set size: what only this process holds">USS</th><th title="resident set size: counts shared pages in full">RSS</th><th>CPU</th></tr></thead>
 <tbody id="workers"></tbody>
 </table>
 <script>${SCRIPT}</script>

@@ -72,8 +72,8 @@ function epochSeconds(date: Date | string | undefined): number | undefined {
 
 /**
  * The pool's metrics in the Prometheus text format 0.0.4, every name prefixed `supervise_`: workers
- * by state, pool size, paused, spares, restarts and tasks (totals and per id), per-worker busy,
- * start time, RSS and CPU, the master's RSS and CPU, and the task-duration and respawn-latency
+ * by state, pool size, paused, spares, restarts and tasks (totals and per id), per-worker busy
+ * and busy slots, start time, RSS, PSS, USS and CPU, the master's and the pool's memory, the master's CPU, and the task-duration and respawn-latency
  * histograms. Values not measurable on this system (RSS, CPU off Linux) are left out.
  */
 export function formatMetrics(status: PoolStatus): string {
@@ -96,14 +96,26 @@ export function formatMetrics(status: PoolStatus): string {
   for (const w of status.workers) out.sample('supervise_worker_tasks_total', w.tasks, { id: w.id });
   out.family('supervise_worker_busy', 'gauge', '1 while the id runs a task, else 0.');
   for (const w of status.workers) out.sample('supervise_worker_busy', w.busy ? 1 : 0, { id: w.id });
+  out.family('supervise_busy_slots', 'gauge', "How many of the id's task loops (--concurrency) run a task now.");
+  for (const w of status.workers) out.sample('supervise_busy_slots', w.busySlots, { id: w.id });
+  out.family('supervise_concurrency', 'gauge', 'Task loops per worker process (--concurrency).').sample('supervise_concurrency', status.concurrency);
   out.family('supervise_worker_start_time_seconds', 'gauge', "When the id's current process was spawned, seconds since the epoch.");
   for (const w of status.workers) out.sample('supervise_worker_start_time_seconds', epochSeconds(w.startedAt), { id: w.id });
   out.family('supervise_worker_resident_memory_bytes', 'gauge', "Resident memory of the id's current process, bytes.");
   for (const w of status.workers) out.sample('supervise_worker_resident_memory_bytes', w.rssBytes, { id: w.id });
+  out.family('supervise_worker_pss_bytes', 'gauge', "Proportional set size of the id's current process, bytes: shared pages split between their sharers (these add up).");
+  for (const w of status.workers) out.sample('supervise_worker_pss_bytes', w.pssBytes, { id: w.id });
+  out.family('supervise_worker_uss_bytes', 'gauge', "Unique set size of the id's current process, bytes: what only it holds (private clean + dirty).");
+  for (const w of status.workers) out.sample('supervise_worker_uss_bytes', w.ussBytes, { id: w.id });
   out.family('supervise_worker_cpu_ratio', 'gauge', "CPU use of the id's current process, in cores (1 = one core busy), since the previous status.");
   for (const w of status.workers) out.sample('supervise_worker_cpu_ratio', w.cpuPercent === undefined ? undefined : w.cpuPercent / 100, { id: w.id });
 
   out.family('supervise_master_resident_memory_bytes', 'gauge', 'Resident memory of the master, bytes.').sample('supervise_master_resident_memory_bytes', status.master.rssBytes);
+  out.family('supervise_master_pss_bytes', 'gauge', 'Proportional set size of the master, bytes.').sample('supervise_master_pss_bytes', status.master.pssBytes);
+  out.family('supervise_master_uss_bytes', 'gauge', 'Unique set size of the master, bytes.').sample('supervise_master_uss_bytes', status.master.ussBytes);
+  out.family('supervise_pool_pss_bytes', 'gauge', 'PSS of the master and every live worker and spare, added up: what the pool costs the machine.').sample('supervise_pool_pss_bytes', status.memory.pssBytes);
+  out.family('supervise_pool_uss_bytes', 'gauge', 'USS of the master and every live worker and spare, added up.').sample('supervise_pool_uss_bytes', status.memory.ussBytes);
+  out.family('supervise_pool_resident_memory_bytes', 'gauge', 'RSS of the master and every live worker and spare, added up (shared pages counted once per process: an overstatement).').sample('supervise_pool_resident_memory_bytes', status.memory.rssBytes);
   const masterCpu = status.master.cpuPercent;
   out.family('supervise_master_cpu_ratio', 'gauge', 'CPU use of the master, in cores (1 = one core busy), since the previous status.');
   out.sample('supervise_master_cpu_ratio', masterCpu === undefined ? undefined : masterCpu / 100);

@@ -18,15 +18,24 @@ export interface WorkerStatus extends WorkerInfo {
   readonly uptimeMs: number | undefined;
   /** Tasks this id has finished, over all its processes (as last reported; a worker in a long synchronous task cannot answer). */
   readonly tasks: number;
-  /** A task is running now. */
+  /** A task is running now (in at least one of its slots). */
   readonly busy: boolean;
+  /** How many of the process's `concurrency` task loops run a task now (0 or 1 without --concurrency). */
+  readonly busySlots: number;
   /** The worker holds between tasks because the pool is paused. */
   readonly paused: boolean;
   readonly lastExit: LastExit | undefined;
   /** A program's last `STATUS=` line (run with `-- <program>`), if it wrote one. */
   readonly status?: string;
-  /** Resident memory of the process, bytes (Linux /proc; undefined elsewhere). */
+  /**
+   * Resident memory of the process, bytes (Linux /proc; undefined elsewhere). It counts in full the
+   * pages the process shares (the node binary's, above all): see pssBytes and ussBytes.
+   */
   readonly rssBytes: number | undefined;
+  /** Proportional set size, bytes: shared pages split between the processes sharing them (smaps_rollup; undefined where unreadable). */
+  readonly pssBytes: number | undefined;
+  /** Unique set size, bytes: memory only this process holds, what its exit frees (Private_Clean + Private_Dirty). */
+  readonly ussBytes: number | undefined;
   /** CPU use, % of one core, since the previous status (or over the process's life on the first). */
   readonly cpuPercent: number | undefined;
 }
@@ -38,6 +47,8 @@ export interface PoolStatus {
   readonly state: SupervisorState;
   /** How many workers the pool keeps. */
   readonly size: number;
+  /** Task loops per worker process (--concurrency). */
+  readonly concurrency: number;
   /** Paused: workers hold between tasks until resumed. */
   readonly paused: boolean;
   /** When `start()` was called. */
@@ -50,7 +61,18 @@ export interface PoolStatus {
   readonly tasks: number;
   readonly workers: readonly WorkerStatus[];
   /** The master's own resource use. */
-  readonly master: { readonly rssBytes: number | undefined; readonly cpuPercent: number | undefined };
+  readonly master: {
+    readonly rssBytes: number | undefined;
+    readonly pssBytes: number | undefined;
+    readonly ussBytes: number | undefined;
+    readonly cpuPercent: number | undefined;
+  };
+  /**
+   * Memory of the master and every live worker and spare, added up, bytes (undefined where
+   * smaps_rollup is unreadable). The PSS sum is what the pool costs the machine; the RSS sum
+   * overstates it by the shared pages counted once per process.
+   */
+  readonly memory: { readonly rssBytes: number | undefined; readonly pssBytes: number | undefined; readonly ussBytes: number | undefined };
   /** Durations of finished tasks, seconds, over every process the pool has run. */
   readonly taskSeconds: HistogramSnapshot;
   /** From a worker's exit to its replacement ready, seconds (respawns only, not reload hand-overs). */

@@ -17,6 +17,11 @@ export interface WorkerContext {
    * then allowed to finish.
    */
   readonly signal: AbortSignal;
+  /**
+   * In workerStart only: which of the process's task loops runs this task, 0..c-1 with
+   * `--concurrency c` (0 when c = 1). Absent in afterFork and beforeExit, which run once per process.
+   */
+  readonly slot?: number;
 }
 
 /** The app contract: the functions an app module exports (directly or on its default export). */

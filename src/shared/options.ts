@@ -46,6 +46,11 @@ export interface SupervisorOptions {
    * with backoff, a start fails, a reload is abandoned. 0: no limit. Default 60.
    */
   readonly bootTimeout?: number;
+  /**
+   * Task loops per worker process, each calling workerStart(id, ctx) with ctx.slot 0..c-1, sharing
+   * one event loop: for I/O-bound tasks. A positive integer; default 1.
+   */
+  readonly concurrency?: number;
   /** Replace a worker after this many tasks (each worker gets up to 10% more, so they don't all go at once). */
   readonly maxTasks?: number;
   /** Replace a worker after the task during which its RSS passed this many MiB (up to 5% jitter). */
@@ -126,6 +131,7 @@ export interface ResolvedOptions {
   readonly timeout: number | undefined;
   /** 0 when there is no limit. */
   readonly bootTimeout: number;
+  readonly concurrency: number;
   readonly maxTasks: number | undefined;
   readonly maxRss: number | undefined;
   readonly spares: number;
@@ -280,6 +286,7 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     grace: amountOption('grace', input.grace, DEFAULTS.grace, true),
     timeout: optional(input.timeout, () => amountOption('timeout', input.timeout, 0, false)),
     bootTimeout: amountOption('boot-timeout', input.bootTimeout, DEFAULTS.bootTimeout, true),
+    concurrency: integerOption('concurrency', input.concurrency, 1, 1),
     maxTasks: optional(input.maxTasks, () => integerOption('max-tasks', input.maxTasks, 0, 1)),
     maxRss: optional(input.maxRss, () => amountOption('max-rss', input.maxRss, 0, false, 'MiB')),
     spares: integerOption('spares', input.spares, DEFAULTS.spares, 0),

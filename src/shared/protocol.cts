@@ -96,6 +96,8 @@ export interface ProgressMessage {
   readonly busySince: number | null;
   /** True while the worker holds between tasks because the pool is paused. */
   readonly paused?: boolean;
+  /** How many of the process's task loops (--concurrency) run a task now. */
+  readonly busySlots?: number;
   /** Durations of every task this process has finished. */
   readonly durations?: HistogramSnapshot;
   /** A program's last STATUS= line, if it wrote one. */
@@ -137,6 +139,8 @@ export interface RuntimeConfig {
   readonly logFile?: string;
   /** Run this program instead of loading an app. */
   readonly program?: ProgramConfig;
+  /** --concurrency: task loops in the process; absent: 1. */
+  readonly concurrency?: number;
 }
 
 /** True when `value` is a message of this protocol (of either direction). */

@@ -11,6 +11,7 @@ import { Histogram, TASK_SECONDS_BOUNDS } from '../shared/histogram.cjs';
 import { endChildren, endOwnGroupOnExit } from './children.cjs';
 import { reopenOutput } from './output.cjs';
 import { Program } from './program.cjs';
+import { TaskSlots } from './task-loop.cjs';
 import {
   isProtocolMessage,
   type AssignMessage,
@@ -52,6 +53,10 @@ let taskStartedAt = 0;
 const durations = new Histogram(TASK_SECONDS_BOUNDS);
 let paused = config.paused === true;
 let releaseHold: (() => void) | undefined;
+/** The hold every paused slot waits on, while one is held. */
+let hold: Promise<void> | undefined;
+/** With --concurrency c > 1: the c task loops (undefined: the single loop of runTasks). */
+let slots: TaskSlots | undefined;
 let assigned: ((message: AssignMessage) => void) | undefined;
 /** With `-- <program>`: the program this worker runs instead of an app, and its last STATUS= text. */
 let program: Program | undefined;
@@ -124,9 +129,12 @@ function housekeeping(): void {
 /** The task counters as the master wants them, now. */
 function progress(): ToMaster {
   // Floored: rounding up could make a task look younger than it is to --timeout.
-  const busySince = busy ? Math.floor(performance.timeOrigin + taskStartedAt) : null;
+  // With slots, the oldest running task's start: --timeout is per task.
+  const startedAt = slots !== undefined ? slots.oldestStart() : busy ? taskStartedAt : undefined;
+  const busySince = startedAt !== undefined ? Math.floor(performance.timeOrigin + startedAt) : null;
+  const busySlots = slots !== undefined ? slots.busy : busy ? 1 : 0;
   const status = programStatus !== undefined ? { status: programStatus } : {};
-  return { supervise: 1, type: 'progress', tasks, busySince, paused: releaseHold !== undefined, durations: durations.snapshot(), ...status };
+  return { supervise: 1, type: 'progress', tasks, busySince, busySlots, paused: releaseHold !== undefined && busySlots === 0, durations: durations.snapshot(), ...status };
 }
 
 /** Sends the counters (heartbeat, an answer to 'report', a hold). */
@@ -140,14 +148,16 @@ function setPaused(value: boolean): void {
   if (!value) releaseHold?.();
 }
 
-/** While paused, waits between tasks until resumed or stopped; reports the hold so status shows it. */
+/** While paused, waits between tasks until resumed or stopped (every slot on one hold); reports the hold so status shows it. */
 async function holdWhilePaused(): Promise<void> {
   while (paused && !stopping) {
-    await new Promise<void>((resume) => {
-      releaseHold = resume;
-      report();
+    hold ??= new Promise<void>((resume) => (releaseHold = resume)).then(() => {
+      releaseHold = undefined;
+      hold = undefined;
     });
-    releaseHold = undefined;
+    const held = hold;
+    report();
+    await held;
   }
   report();
 }
@@ -225,6 +235,28 @@ function runTasks(app: App, ctx: WorkerContext): Promise<void> {
     if (aborter.signal.aborted) return; // a task cut short by a quick stop is not a failure
     return fail('task', error);
   });
+}
+
+/** With --concurrency c > 1: runs the c slots' loops until stopping; a failed task is handled as in runTasks. */
+function runSlots(app: App, ctx: WorkerContext, concurrency: number): Promise<void> {
+  slots = new TaskSlots(concurrency);
+  return slots
+    .run(app, ctx.id, ctx.signal, {
+      stopping: () => stopping,
+      paused: () => paused,
+      hold: holdWhilePaused,
+      finished(seconds) {
+        durations.observe(seconds, 1);
+        if (++tasks >= maxTasks) recycle(`served ${tasks} tasks`);
+      },
+      stop() {
+        stopping = true;
+      },
+    })
+    .catch((error: unknown) => {
+      if (aborter.signal.aborted) return;
+      return fail('task', error);
+    });
 }
 
 /**
@@ -383,6 +415,7 @@ async function main(): Promise<void> {
   if (limits.maxTasks !== undefined) maxTasks = limits.maxTasks;
   if (app === undefined) return runProgram(config.program!, id);
   const ctx: WorkerContext = Object.freeze({ id, signal: aborter.signal });
+  const concurrency = config.concurrency ?? 1;
   try {
     await app.afterFork?.(id, ctx);
   } catch (error) {
@@ -392,7 +425,7 @@ async function main(): Promise<void> {
   // Not awaited: the first task starts in this same tick, before the master can act on `ready`
   // (a reload stops the next old worker on it, and must find this one already working).
   void send({ supervise: 1, type: 'ready' });
-  await runTasks(app, ctx);
+  await (concurrency > 1 ? runSlots(app, ctx, concurrency) : runTasks(app, Object.freeze({ ...ctx, slot: 0 })));
   // The final counts, so the master's totals miss none of this process's tasks.
   busy = false; // also after a task cut short by a quick stop
   await send(progress());

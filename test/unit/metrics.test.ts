@@ -21,9 +21,12 @@ function worker(fields: Partial<WorkerStatus> & { id: number }): WorkerStatus {
     uptimeMs: 5000,
     tasks: 0,
     busy: false,
+    busySlots: 0,
     paused: false,
     lastExit: undefined,
     rssBytes: 40 * 1048576,
+    pssBytes: 9 * 1048576,
+    ussBytes: 7 * 1048576,
     cpuPercent: 12.5,
     ...fields,
   };
@@ -38,18 +41,20 @@ const STATUS: PoolStatus = {
   pid: 4242,
   state: 'running',
   size: 3,
+  concurrency: 4,
   paused: true,
   startedAt: started,
   spares: 1,
   restarts: 5,
   tasks: 1234,
   workers: [
-    worker({ id: 0, tasks: 1000, restarts: 1, busy: true }),
+    worker({ id: 0, tasks: 1000, restarts: 1, busy: true, busySlots: 3 }),
     worker({ id: 1, tasks: 200, restarts: 4, paused: true }),
-    worker({ id: 2, pid: undefined, state: 'waiting', tasks: 34, startedAt: undefined, uptimeMs: undefined, rssBytes: undefined, cpuPercent: undefined }),
+    worker({ id: 2, pid: undefined, state: 'waiting', tasks: 34, startedAt: undefined, uptimeMs: undefined, rssBytes: undefined, pssBytes: undefined, ussBytes: undefined, cpuPercent: undefined }),
     worker({ id: 3, state: 'stopping' }),
   ],
-  master: { rssBytes: 70 * 1048576, cpuPercent: 1.5 },
+  master: { rssBytes: 70 * 1048576, pssBytes: 30 * 1048576, ussBytes: 25 * 1048576, cpuPercent: 1.5 },
+  memory: { rssBytes: 230 * 1048576, pssBytes: 57 * 1048576, ussBytes: 46 * 1048576 },
   // 3 tasks ≤ 1 ms, 2 in (5 ms, 10 ms], 1 above 60 s.
   taskSeconds: { bounds: TASK_SECONDS_BOUNDS, counts: counts(TASK_SECONDS_BOUNDS.length, { 0: 3, 2: 2, [TASK_SECONDS_BOUNDS.length]: 1 }), sum: 61.5, count: 6 },
   // 4 respawns in (25 ms, 50 ms].
@@ -102,6 +107,17 @@ describe('formatMetrics', () => {
 
   it("gives the master's RSS and CPU", () => {
     assert.equal(metric(families, 'supervise_master_resident_memory_bytes'), 70 * 1048576);
+    assert.equal(metric(families, 'supervise_master_pss_bytes'), 30 * 1048576);
+    assert.equal(metric(families, 'supervise_master_uss_bytes'), 25 * 1048576);
+    assert.equal(metric(families, 'supervise_pool_pss_bytes'), 57 * 1048576);
+    assert.equal(metric(families, 'supervise_pool_uss_bytes'), 46 * 1048576);
+    assert.equal(metric(families, 'supervise_pool_resident_memory_bytes'), 230 * 1048576);
+    assert.equal(metric(families, 'supervise_worker_pss_bytes', { id: '0' }), 9 * 1048576);
+    assert.equal(metric(families, 'supervise_worker_uss_bytes', { id: '0' }), 7 * 1048576);
+    assert.equal(metric(families, 'supervise_worker_pss_bytes', { id: '2' }), undefined, 'no process, no PSS sample');
+    assert.equal(metric(families, 'supervise_busy_slots', { id: '0' }), 3);
+    assert.equal(metric(families, 'supervise_busy_slots', { id: '1' }), 0);
+    assert.equal(metric(families, 'supervise_concurrency'), 4);
     assert.equal(metric(families, 'supervise_master_cpu_ratio'), 0.015);
   });
 
