@@ -163,7 +163,8 @@ describe('programs: the protocol feeds status and --timeout', () => {
   it('BUSY..IDLE are tasks in status, STATUS= shows there, and a job busy past --timeout is killed', async () => {
     // Two quick jobs, a status line, then a job that never ends.
     const script = 'fd=$SUPERVISE_NOTIFY_FD; for j in 1 2; do echo BUSY=1 >&$fd; echo IDLE=1 >&$fd; done; echo STATUS=stuck on job 3 >&$fd; echo BUSY=1 >&$fd; echo "pid $$ id $1"; exec sleep 600';
-    const cli = startCli(['--workers', '1', '--timeout', '2', '--', 'sh', '-c', script, 'sh', '{id}']);
+    // --timeout 5: the status queries below (a CLI each, slow on a loaded machine) must catch the job busy before the kill.
+    const cli = startCli(['--workers', '1', '--timeout', '5', '--', 'sh', '-c', script, 'sh', '{id}']);
     await waitFor(() => programPids(cli).get(0), 20_000, 'the program');
     const first = programPids(cli).get(0)!;
     const env = { XDG_RUNTIME_DIR: join(cli.controlPath, '..') };
@@ -175,7 +176,7 @@ describe('programs: the protocol feeds status and --timeout', () => {
     }, 20_000, 'status with two tasks done and one busy');
     assert.equal(status.status, 'stuck on job 3');
     assert.match((await runCli(['status'], { env })).stdout, /STATUS[\s\S]*stuck on job 3/);
-    await cli.waitForLog(/worker\[0\] timed out: .*--timeout 2s/, 20_000);
+    await cli.waitForLog(/worker\[0\] timed out: .*--timeout 5s/, 30_000);
     await waitFor(() => !isAlive(first), 10_000, 'the hung program killed with its worker');
     cli.child.kill('SIGTERM');
     await cli.exited;
