@@ -35,7 +35,7 @@ describe('--boot-timeout', () => {
     const { code } = await waitFor(() => cli.exited, 10_000, 'the master to give up');
     assert.equal(code, 1);
     const last = cli.stderr().trim().split('\n').at(-1)!;
-    assert.match(last, /^supervise: worker\[0\] timed out: not ready after 1\.\ds \(loading the app or in afterFork\), over --boot-timeout 1s$/);
+    assert.match(last, /^(\S+ supervise\[\d+\]: start failed: |supervise: )worker\[0\] timed out: not ready after 1\.\ds \(loading the app or in afterFork\), over --boot-timeout 1s$/);
     assert.doesNotMatch(cli.stderr(), /^\s+at /m, 'no stack trace');
     for (const pid of cli.allWorkerPids()) await waitFor(() => !isAlive(pid), 3000, `worker pid=${pid} gone`);
     tmp.remove();

@@ -13,7 +13,7 @@ import { heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedP
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
 import { LogFiles } from '../shared/log-files.js';
-import { Logger, trace } from '../shared/log.js';
+import { Logger } from '../shared/log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
 import { PoolServices } from '../services/pool-services.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
@@ -29,7 +29,7 @@ import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorStat
 import { SlotTable, slotInfo, type Slot } from './slot-table.js';
 import { SparePool } from './spare-pool.js';
 import { spawnWorkerProcess } from './spawn-worker.js';
-import { describeFailure, exitLine, startFailure, workerFailure } from './worker-failure.js';
+import { START_HOLD_MS, START_TRIES, describeFailure, exitLine, logStartFailure, startFailure, workerFailure } from './worker-failure.js';
 import { WorkerHandle, signalProcessGroup, type WorkerExit } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -156,14 +156,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = new Date();
+    // A start that fails at once shows one summary, not the lines that led to it (see logStartFailure).
+    this.#log.hold();
+    const holdTimer = setTimeout(() => this.#log.release(), START_HOLD_MS);
     try {
       const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
       if (pending !== undefined) await pending;
     } catch (error) {
+      // One line says it (the caller's): the lines held back led up to it.
+      clearTimeout(holdTimer);
+      this.#log.release(false);
       this.#finish();
       throw error;
     }
-    if (this.#state !== 'starting') throw this.#stoppedError('start');
+    if (this.#state !== 'starting') {
+      clearTimeout(holdTimer);
+      this.#log.release();
+      throw this.#stoppedError('start');
+    }
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#sweep(), this.#options.poll * 1000);
@@ -174,9 +184,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     try {
       await this.#waiters.until('start', () => this.#startFailure ?? this.#slots.converged(this.#target));
     } catch (error) {
-      if (this.#startFailure !== undefined) await this.stop();
+      clearTimeout(holdTimer);
+      if (this.#startFailure !== undefined) await logStartFailure(this.#log, this.#startFailure, () => this.stop());
+      this.#log.release();
       throw error;
     }
+    clearTimeout(holdTimer);
+    this.#log.release();
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
     this.#spares.topUp();
@@ -450,8 +464,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       worker: id,
       phase: message.phase,
       error: message.message,
+      stack: message.stack,
     });
-    if (message.stack !== undefined) trace.worker('worker[%d] %s', id, message.stack);
     if (this.listenerCount('error') > 0) this.emit('error', workerFailure(id, message));
   }
 
@@ -463,15 +477,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const line = exitLine(slot.id, handle, exit);
     (exit.code === 0 ? this.#log.info : this.#log.error).call(this.#log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
     this.emit('exit', slotInfo(slot, handle), exit);
-    if (this.#state === 'starting' && handle.readyAt === undefined && this.#startFailure === undefined) {
-      this.#startFailure = startFailure(slot.id, handle, exit);
+    const early = !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal);
+    if (this.#state === 'starting' && this.#startFailure === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
+      this.#startFailure = startFailure(slot.id, handle, exit, slot.failures + 1);
     }
     if (slot.id >= this.#target) {
       if (slot.handle === undefined) this.#slots.delete(slot.id);
       this.#log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
     } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#startFailure === undefined) {
       slot.respawnFrom ??= Date.now();
-      this.#scheduleRespawn(slot, !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal));
+      this.#scheduleRespawn(slot, early);
     }
     this.#waiters.notify();
   }
