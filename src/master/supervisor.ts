@@ -288,6 +288,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       slots: this.#slots.sorted(),
       live: this.#liveHandles(),
       counters: this.#counters,
+      restarts: this.#slots.totalRestarts(),
     };
     return poolSnapshot(source, this.#cpu, Date.now());
   }
