@@ -9,7 +9,7 @@ import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
-import { heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
+import { HangWatch, heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
 import { LogFiles } from '../shared/log-files.js';
@@ -178,7 +178,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#sweep(), this.#options.poll * 1000);
     const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
-    if (watchMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), watchMs);
+    if (watchMs !== undefined) {
+      const watch = new HangWatch(watchMs, this.#log);
+      this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
+    }
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#fill(this.#slots.get(id));
     try {
@@ -411,10 +414,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Kills processes that never got ready within --boot-timeout (spares and reload candidates
    * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
    */
-  #killHung(): void {
+  #killHung(resumedAt: number): void {
     const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs };
     const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
-    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log);
+    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log, resumedAt);
   }
 
   /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
