@@ -36,7 +36,7 @@ describe('--boot-timeout', () => {
     const { code } = await waitFor(() => cli.exited, 20_000, 'the master to give up');
     assert.equal(code, 1);
     const last = cli.stderr().trim().split('\n').at(-1)!;
-    assert.match(last, /^supervise: worker\[0\] timed out: not ready after \d+\.\ds \(loading the app or in afterFork\), over --boot-timeout 3s$/);
+    assert.match(last, /^(\S+ supervise\[\d+\]: start failed: |supervise: )worker\[0\] timed out: not ready after \d+\.\ds \(loading the app or in afterFork\), over --boot-timeout 3s$/);
     assert.doesNotMatch(cli.stderr(), /^\s+at /m, 'no stack trace');
     for (const pid of cli.allWorkerPids()) await waitFor(() => !isAlive(pid), 20_000, `worker pid=${pid} gone`);
     tmp.remove();

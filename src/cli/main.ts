@@ -10,11 +10,13 @@ import { hideBin } from 'yargs/helpers';
 import { runClient } from './client.js';
 import { defaultControlPath } from './control-client.js';
 import { isControlServed } from '../services/control-server.js';
-import { ErrorCode, isSuperviseError } from '../shared/errors.cjs';
+import { ErrorCode, isSuperviseError, type SuperviseError } from '../shared/errors.cjs';
 import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
 import { Supervisor } from '../master/supervisor.js';
 import { notifierFromEnv } from '../services/systemd-notify.js';
-import { Logger } from '../shared/log.js';
+import { Logger, indentStack } from '../shared/log.js';
+import { isLoggedStartFailure } from '../master/worker-failure.js';
+import { appStack } from '../shared/app-stack.cjs';
 import type { SupervisorOptions } from '../shared/options.js';
 
 /** Exit code for a usage mistake (flags, options, a missing app file). */
@@ -32,6 +34,13 @@ function die(message: string, code: number): never {
   said = true;
   process.stderr.write(`supervise: ${message}\n`);
   process.exit(code);
+}
+
+/** A start failure's message, followed by the app's own stack when it is the app's failure (not a usage mistake). */
+function withAppStack(error: SuperviseError, app: string | undefined): string {
+  const appCode = error.code === ErrorCode.APP_LOAD || error.code === ErrorCode.WORKER;
+  const stack = (error as { appStack?: string }).appStack ?? (appCode && app !== undefined && error.cause !== undefined ? appStack(error, app, true) : undefined);
+  return stack !== undefined ? `${error.message}\n${indentStack(stack)}` : error.message;
 }
 
 const OPTIONS = {
@@ -185,7 +194,14 @@ async function main(): Promise<void> {
   } catch (error) {
     // A signal stopped the start: its handler ends the process (0) once every worker is gone.
     if (isSuperviseError(error) && error.code === ErrorCode.STOPPED) return;
-    if (isSuperviseError(error)) die(error.message, EXIT_APP);
+    if (isSuperviseError(error)) {
+      // The pool's log (here, on stderr) already holds the failure and its stack: one summary is enough.
+      if (isLoggedStartFailure(error) && !options.quiet && options.logDir === undefined) {
+        said = true;
+        process.exit(EXIT_APP);
+      }
+      die(withAppStack(error, options.app), EXIT_APP);
+    }
     throw error;
   }
 }

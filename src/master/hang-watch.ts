@@ -27,13 +27,16 @@ export interface Watched {
  * `timeoutMs`, or it has been silent longer than `timeoutMs` plus a beat (a synchronous hang
  * blocks its heartbeat too).
  */
-export function hangReason(worker: Watched, now: number, timeoutMs: number, beatMs: number): string | undefined {
+export function hangReason(worker: Watched, now: number, timeoutMs: number, beatMs: number, resumedAt = Number.NEGATIVE_INFINITY): string | undefined {
   if (worker.readyAt === undefined) return undefined;
-  if (worker.busySince !== null && now - worker.busySince > timeoutMs) {
+  // After the master itself was stopped or starved (resumedAt), only a report read since then
+  // says what the worker is doing; silence counts from then, not from before the master's gap.
+  if (worker.busySince !== null && worker.heardAt >= resumedAt && now - worker.busySince > timeoutMs) {
     return `task running ${((now - worker.busySince) / 1000).toFixed(1)}s`;
   }
-  if (now - worker.heardAt > timeoutMs + beatMs) {
-    return `no heartbeat for ${((now - worker.heardAt) / 1000).toFixed(1)}s (event loop blocked)`;
+  const heard = Math.max(worker.heardAt, resumedAt);
+  if (now - heard > timeoutMs + beatMs) {
+    return `no heartbeat for ${((now - heard) / 1000).toFixed(1)}s (event loop blocked)`;
   }
   return undefined;
 }
@@ -97,18 +100,63 @@ export function killHung(
   now: number,
   nameOf: (handle: WatchedProcess) => string,
   log: Logger,
+  resumedAt = Number.NEGATIVE_INFINITY,
 ): void {
   const { timeout, bootTimeout, heartbeatMs: beat } = limits;
   for (const handle of handles) {
     if (handle.killReason !== undefined) continue; // killed already, its exit is on the way
     const id = handle.id;
-    const boot = bootHangReason(handle.bootingSince, id !== undefined, now, bootTimeout * 1000);
-    const task = boot === undefined && id !== undefined && timeout !== undefined && beat !== undefined ? hangReason(handle, now, timeout * 1000, beat) : undefined;
+    const booting = handle.bootingSince === undefined ? undefined : Math.max(handle.bootingSince, resumedAt);
+    const boot = bootHangReason(booting, id !== undefined, now, bootTimeout * 1000);
+    const task = boot === undefined && id !== undefined && timeout !== undefined && beat !== undefined ? hangReason(handle, now, timeout * 1000, beat, resumedAt) : undefined;
     const reason = boot ?? task;
     if (reason === undefined) continue;
     const name = id !== undefined ? `worker[${id}]` : `${nameOf(handle)} pid=${handle.pid}`;
     const why = `timed out: ${reason}, over ${boot !== undefined ? `--boot-timeout ${bootTimeout}s` : `--timeout ${timeout}s`}`;
     log.error('timeout', `${name} ${why}; killing pid=${handle.pid}`, { worker: id, pid: handle.pid, timeout: boot !== undefined ? bootTimeout : timeout });
     handle.kill(why);
+  }
+}
+
+/** A check later than its interval by this much (and by at least the interval again) means the master itself was stopped or starved. */
+export const LATE_CHECK_MS = 1000;
+
+/**
+ * The master's watch over its own clock: a check that runs far later than scheduled means this
+ * process was stopped (SIGSTOP, a frozen cgroup, a paused VM, a debugger) or starved. Timers run
+ * before the IPC messages queued meanwhile are read, so what the master knows of its workers is
+ * then stale: that check judges nobody, and later checks count silence and boot time from the
+ * moment it caught up (Unicorn's t/heartbeat-timeout.t: no worker dies of its master's pause).
+ */
+export class HangWatch {
+  readonly #intervalMs: number;
+  readonly #log: Logger;
+  /** performance.now() of the previous check. */
+  #lastCheck = performance.now();
+  /** Epoch ms when the master last caught up after a gap; -Infinity when it never had one. */
+  #resumedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(intervalMs: number, log: Logger) {
+    this.#intervalMs = intervalMs;
+    this.#log = log;
+  }
+
+  /** Epoch ms the master last caught up after being stopped or starved (-Infinity: never). */
+  get resumedAt(): number {
+    return this.#resumedAt;
+  }
+
+  /**
+   * One check: false (and the gap noted, and logged) when it comes too late to trust what the
+   * master knows of its workers; true when the watch may judge them now.
+   */
+  onTime(): boolean {
+    const now = performance.now();
+    const gap = now - this.#lastCheck;
+    this.#lastCheck = now;
+    if (gap <= this.#intervalMs * 2 + LATE_CHECK_MS) return true;
+    this.#resumedAt = Date.now();
+    this.#log.info('resumed', `master was stopped or starved for ${(gap / 1000).toFixed(1)}s: workers are judged by what they report from now on`, { gapMs: Math.round(gap) });
+    return false;
   }
 }

@@ -36,6 +36,8 @@ export interface SnapshotSource {
   /** Every live process, with or without an id. */
   readonly live: readonly WorkerHandle[];
   readonly counters: PoolCounters;
+  /** Respawns of every id the pool has held, retired ids included (counters never go back). */
+  readonly restarts: number;
 }
 
 /** The PoolStatus of `source` at `now` (epoch ms); `cpu` keeps the CPU samples between calls. */
@@ -55,7 +57,7 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
     paused: source.paused,
     startedAt: source.startedAt,
     spares: source.spares,
-    restarts: slots.reduce((sum, slot) => sum + slot.restarts, 0),
+    restarts: source.restarts,
     tasks: source.counters.tasksGone + live.reduce((sum, h) => sum + h.tasks, 0),
     workers: slots.map((slot) => workerStatus(slot, cpu, now, memory)),
     master: {

@@ -21,23 +21,53 @@ export interface Slot {
   respawnFrom: number | undefined;
 }
 
-/** The ids a pool holds. */
+/** What a retired id had done: kept for the master's life, so counters never go back. */
+interface Retired {
+  readonly restarts: number;
+  readonly tasks: number;
+}
+
+/** The ids a pool holds, and what the ids it no longer holds had done. */
 export class SlotTable {
   readonly #slots = new Map<number, Slot>();
+  readonly #retired = new Map<number, Retired>();
 
-  /** The slot of `id`, created empty if the pool held no such id. */
+  /** The slot of `id`, created if the pool held no such id (with what it did before it retired, if it had). */
   get(id: number): Slot {
     let slot = this.#slots.get(id);
     if (slot === undefined) {
-      slot = { id, handle: undefined, restarts: 0, failures: 0, retryTimer: undefined, handingOver: false, tasksBefore: 0, lastExit: undefined, respawnFrom: undefined };
+      const before = this.#retired.get(id);
+      this.#retired.delete(id);
+      slot = {
+        id,
+        handle: undefined,
+        restarts: before?.restarts ?? 0,
+        failures: 0,
+        retryTimer: undefined,
+        handingOver: false,
+        tasksBefore: before?.tasks ?? 0,
+        lastExit: undefined,
+        respawnFrom: undefined,
+      };
       this.#slots.set(id, slot);
     }
     return slot;
   }
 
-  /** Forgets `id` (it retired). */
+  /** Forgets `id` (it retired), keeping its restarts and tasks for the totals and for its return. */
   delete(id: number): void {
+    const slot = this.#slots.get(id);
+    if (slot === undefined) return;
+    this.#retired.set(id, { restarts: slot.restarts, tasks: slot.tasksBefore + (slot.handle?.tasks ?? 0) });
     this.#slots.delete(id);
+  }
+
+  /** Restarts of every id, the retired ones included: never decreases. */
+  totalRestarts(): number {
+    let sum = 0;
+    for (const slot of this.#slots.values()) sum += slot.restarts;
+    for (const retired of this.#retired.values()) sum += retired.restarts;
+    return sum;
   }
 
   /** Every slot, sorted by id. */

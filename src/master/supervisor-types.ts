@@ -32,6 +32,12 @@ export interface WorkerFailure extends SuperviseError {
   readonly worker: number;
   /** Where it failed: loading the app, in afterFork, in a task, in beforeExit, or an uncaught exception. */
   readonly phase: FailurePhase;
+  /**
+   * The app's own stack, as the worker saw it (the runtime's frames trimmed; for a syntax error,
+   * `file:line`, the offending line and a caret), or undefined when the app threw a non-Error or
+   * the failure is not the app's code (missing exports). `stack` is the master's, as for any error.
+   */
+  readonly appStack: string | undefined;
 }
 
 /** The events a Supervisor emits, with their arguments. */

@@ -9,11 +9,11 @@ import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
-import { heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
+import { HangWatch, heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
 import { LogFiles } from '../shared/log-files.js';
-import { Logger, trace } from '../shared/log.js';
+import { Logger } from '../shared/log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
 import { PoolServices } from '../services/pool-services.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
@@ -30,7 +30,7 @@ import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorStat
 import { SlotTable, slotInfo, type Slot } from './slot-table.js';
 import { SparePool } from './spare-pool.js';
 import { spawnWorkerProcess } from './spawn-worker.js';
-import { describeFailure, exitLine, startFailure, workerFailure } from './worker-failure.js';
+import { START_HOLD_MS, START_TRIES, describeFailure, exitLine, logStartFailure, startFailure, workerFailure } from './worker-failure.js';
 import { WorkerHandle, signalProcessGroup, type WorkerExit } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -164,27 +164,44 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = new Date();
+    // A start that fails at once shows one summary, not the lines that led to it (see logStartFailure).
+    this.#log.hold();
+    const holdTimer = setTimeout(() => this.#log.release(), START_HOLD_MS);
     try {
       const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
       if (pending !== undefined) await pending;
     } catch (error) {
+      // One line says it (the caller's): the lines held back led up to it.
+      clearTimeout(holdTimer);
+      this.#log.release(false);
       this.#finish();
       throw error;
     }
-    if (this.#state !== 'starting') throw this.#stoppedError('start');
+    if (this.#state !== 'starting') {
+      clearTimeout(holdTimer);
+      this.#log.release();
+      throw this.#stoppedError('start');
+    }
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#sweep(), this.#options.poll * 1000);
     const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
-    if (watchMs !== undefined) this.#hangTimer = setInterval(() => this.#killHung(), watchMs);
+    if (watchMs !== undefined) {
+      const watch = new HangWatch(watchMs, this.#log);
+      this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
+    }
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#fill(this.#slots.get(id));
     try {
       await this.#waiters.until('start', () => this.#startFailure ?? this.#slots.converged(this.#target));
     } catch (error) {
-      if (this.#startFailure !== undefined) await this.stop();
+      clearTimeout(holdTimer);
+      if (this.#startFailure !== undefined) await logStartFailure(this.#log, this.#startFailure, () => this.stop());
+      this.#log.release();
       throw error;
     }
+    clearTimeout(holdTimer);
+    this.#log.release();
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
     this.#spares.topUp();
@@ -283,6 +300,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       slots: this.#slots.sorted(),
       live: this.#liveHandles(),
       counters: this.#counters,
+      restarts: this.#slots.totalRestarts(),
     };
     return poolSnapshot(source, this.#cpu, Date.now());
   }
@@ -408,10 +426,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Kills processes that never got ready within --boot-timeout (spares and reload candidates
    * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
    */
-  #killHung(): void {
+  #killHung(resumedAt: number): void {
     const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs };
     const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
-    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log);
+    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log, resumedAt);
   }
 
   /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
@@ -462,8 +480,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       worker: id,
       phase: message.phase,
       error: message.message,
+      stack: message.stack,
     });
-    if (message.stack !== undefined) trace.worker('worker[%d] %s', id, message.stack);
     if (this.listenerCount('error') > 0) this.emit('error', workerFailure(id, message));
   }
 
@@ -475,15 +493,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const line = exitLine(slot.id, handle, exit);
     (exit.code === 0 ? this.#log.info : this.#log.error).call(this.#log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
     this.emit('exit', slotInfo(slot, handle), exit);
-    if (this.#state === 'starting' && handle.readyAt === undefined && this.#startFailure === undefined) {
-      this.#startFailure = startFailure(slot.id, handle, exit);
+    const early = !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal);
+    if (this.#state === 'starting' && this.#startFailure === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
+      this.#startFailure = startFailure(slot.id, handle, exit, slot.failures + 1);
     }
     if (slot.id >= this.#target) {
       if (slot.handle === undefined) this.#slots.delete(slot.id);
       this.#log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
     } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#startFailure === undefined) {
       slot.respawnFrom ??= Date.now();
-      this.#scheduleRespawn(slot, !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal));
+      this.#scheduleRespawn(slot, early);
     }
     this.#waiters.notify();
   }

@@ -3,6 +3,8 @@ import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 import type { FailedMessage, FailurePhase } from '../shared/protocol.cjs';
 import type { WorkerFailure } from './supervisor-types.js';
 import type { WorkerExit } from './worker-handle.js';
+import { describeSpawnError } from './spawn-error.js';
+import type { Logger } from '../shared/log.js';
 
 const PHASE_WORDS: Record<FailurePhase, string> = {
   load: 'failed to load the app',
@@ -22,11 +24,12 @@ export function workerFailure(id: number, message: FailedMessage): WorkerFailure
   const code =
     message.phase !== 'load' ? ErrorCode.WORKER : message.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD;
   const error = new SuperviseError(code, `worker[${id}] ${describeFailure(message)}`);
-  return Object.assign(error, { worker: id, phase: message.phase });
+  return Object.assign(error, { worker: id, phase: message.phase, appStack: message.stack });
 }
 
 /** What the log says of an exit: "worker[1] exited code=1 pid=123 before it was ready". */
 export function exitLine(id: number, handle: ExitedProcess, exit: WorkerExit): string {
+  if (handle.spawnError !== undefined) return `worker[${id}] could not be spawned: ${describeSpawnError(handle.spawnError)}`;
   const early = handle.readyAt === undefined ? ' before it was ready' : '';
   return `worker[${id}] exited ${exitHow(exit)} pid=${handle.pid}${early}`;
 }
@@ -37,12 +40,52 @@ export interface ExitedProcess {
   readonly readyAt: number | undefined;
   readonly failure: FailedMessage | undefined;
   readonly killReason: string | undefined;
+  /** Why the OS refused the spawn, if it did. */
+  readonly spawnError: Error | undefined;
 }
 
-/** The error a start fails with when worker `id` exited before it was ready. */
-export function startFailure(id: number, handle: ExitedProcess, exit: WorkerExit): SuperviseError {
+/** How many early failures in a row of one id, during start, fail the start (a worker that dies right after ready). */
+export const START_TRIES = 3;
+/** How long a start keeps its log lines back, hoping to settle (or fail) in one summary line. */
+export const START_HOLD_MS = 2000;
+
+/**
+ * The error a start fails with when worker `id` exited before it was ready, or (`tries` early
+ * failures in a row, START_TRIES) right after it became ready: its own failure when it reported
+ * one, else how it ended.
+ */
+export function startFailure(id: number, handle: ExitedProcess, exit: WorkerExit, tries = 1): SuperviseError {
   if (handle.failure !== undefined) return workerFailure(id, handle.failure);
+  if (handle.spawnError !== undefined) return new SuperviseError(ErrorCode.SPAWN, exitLine(id, handle, exit), { cause: handle.spawnError });
+  if (handle.readyAt !== undefined) return new SuperviseError(ErrorCode.WORKER, `worker[${id}] exited ${exitHow(exit)} right after it became ready, ${tries} times in a row`);
   return new SuperviseError(ErrorCode.APP_LOAD, `worker[${id}] ${handle.killReason ?? `exited ${exitHow(exit)} before it was ready`}`);
+}
+
+/** Start failures already logged as the summary of a failed start (the CLI need not print them again). */
+const summarised = new WeakSet<Error>();
+
+/** True when `error` is a failed start's summary that the pool's log already holds. */
+export function isLoggedStartFailure(error: unknown): boolean {
+  return error instanceof Error && summarised.has(error);
+}
+
+/**
+ * Ends a failed start: drops the lines held back since it began (they led up to the failure),
+ * logs the one summary line with the app's stack, then runs `stop` with its own lines dropped too
+ * (what a stop after a failed start says is noise). Lines already released (a slow start) stay.
+ */
+export async function logStartFailure(log: Logger, error: SuperviseError, stop: () => Promise<void>): Promise<void> {
+  const held = log.holding;
+  log.release(false);
+  const appStack = (error as Partial<WorkerFailure>).appStack;
+  log.error('start-failed', `start failed: ${error.message}`, { error: error.message, code: error.code, stack: appStack });
+  summarised.add(error);
+  if (held) log.hold();
+  try {
+    await stop();
+  } finally {
+    log.release(false);
+  }
 }
 
 function exitHow(exit: WorkerExit): string {

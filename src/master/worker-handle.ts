@@ -112,6 +112,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #killReason: string | undefined;
   #recycling = false;
   #failure: FailedMessage | undefined;
+  #spawnError: Error | undefined;
   #holding = false;
   #status: string | undefined;
   #busySlots = 0;
@@ -144,7 +145,9 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     // A failed spawn (EAGAIN, ENOMEM) emits 'error' and may never emit 'exit'.
     child.on('error', (error) => {
       trace.worker('worker[%s] process error: %s', this.#id, error.message);
-      if (child.pid === undefined) this.#onExit({ code: null, signal: null });
+      if (child.pid !== undefined) return;
+      this.#spawnError ??= error;
+      this.#onExit({ code: null, signal: null });
     });
   }
 
@@ -211,6 +214,11 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   /** The error the worker reported before exiting, if it did. */
   get failure(): FailedMessage | undefined {
     return this.#failure;
+  }
+
+  /** Why the OS refused to start the process (EMFILE, EAGAIN…), if it did: then there never was a pid. */
+  get spawnError(): Error | undefined {
+    return this.#spawnError;
   }
 
   /** True when the worker said it is leaving at a recycling limit. */

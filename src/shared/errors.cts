@@ -25,6 +25,8 @@ export const ErrorCode = {
   STOPPED: 'E_STOPPED',
   /** The control socket cannot be served (held by a live master, path too long) or reached (no master). */
   CONTROL: 'E_CONTROL',
+  /** The OS refused to start a worker process (EMFILE, EAGAIN, ENOMEM, EACCES…); the message names the limit. */
+  SPAWN: 'E_SPAWN',
   /** The --log-dir cannot be created or written. */
   LOG: 'E_LOG',
 } as const;

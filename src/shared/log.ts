@@ -17,11 +17,27 @@ export type LogFields = Readonly<Record<string, string | number | boolean | null
 /** Standard streams already given a no-op error listener (once per process, not per Logger). */
 const guarded = new WeakSet<NodeJS.WritableStream>();
 
-/** Writes lifecycle lines to one stream; never throws, even when the stream is closed or broken. */
+/** Indents every line of an app's stack under the line it belongs to, as the text log shows it. */
+export function indentStack(stack: string): string {
+  return stack
+    .split('\n')
+    .filter((line) => line.trim() !== '') // a blank line would end the entry for a reader of the log
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
+/**
+ * Writes lifecycle lines to one stream; never throws, even when the stream is closed or broken.
+ * A `stack` field (an app's failure) follows its line indented in the text format, and is a field
+ * of its own in JSON. Between `hold()` and `release()` lines are kept back, so that a start that
+ * fails at once can show one summary instead of the dozen lines that led to it.
+ */
 export class Logger {
   readonly #format: LogFormat;
   readonly #quiet: boolean;
   readonly #stream: NodeJS.WritableStream;
+  /** Lines kept back while held; undefined when not holding. */
+  #held: string[] | undefined;
 
   constructor(format: LogFormat, quiet: boolean, stream: NodeJS.WritableStream) {
     this.#format = format;
@@ -45,14 +61,37 @@ export class Logger {
     this.#write('error', event, text, fields);
   }
 
+  /** True between `hold()` and `release()`. */
+  get holding(): boolean {
+    return this.#held !== undefined;
+  }
+
+  /** Keeps lines back from now on, until `release()`. */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Ends a hold: writes the lines kept back (`flush`, the default) or drops them. */
+  release(flush = true): void {
+    const held = this.#held;
+    this.#held = undefined;
+    if (flush && held !== undefined) for (const line of held) this.#put(line);
+  }
+
   #write(level: 'info' | 'error', event: string, text: string, fields: LogFields): void {
     trace.master('%s', text);
     if (this.#quiet) return;
     const time = new Date().toISOString();
+    const stack = typeof fields['stack'] === 'string' && fields['stack'] !== '' ? fields['stack'] : undefined;
     const line =
       this.#format === 'json'
         ? JSON.stringify({ time, level, event, ...fields, msg: text })
-        : `${time} supervise[${process.pid}]: ${text}`;
+        : `${time} supervise[${process.pid}]: ${text}${stack !== undefined ? `\n${indentStack(stack)}` : ''}`;
+    if (this.#held !== undefined) this.#held.push(line);
+    else this.#put(line);
+  }
+
+  #put(line: string): void {
     try {
       this.#stream.write(line + '\n');
     } catch {

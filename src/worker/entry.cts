@@ -61,6 +61,8 @@ let assigned: ((message: AssignMessage) => void) | undefined;
 /** With `-- <program>`: the program this worker runs instead of an app, and its last STATUS= text. */
 let program: Program | undefined;
 let programStatus: string | undefined;
+/** With --log-dir: the file this worker's stdout/stderr go to. */
+let logFile: string | undefined = config.logFile;
 
 process.title = id === undefined ? 'supervise: spare' : `supervise: worker[${id}]`;
 
@@ -90,7 +92,9 @@ function send(message: ToMaster): Promise<void> {
 async function fail(phase: FailurePhase, error: unknown): Promise<never> {
   if (!failing) {
     failing = true;
-    const stack = error instanceof Error && error.cause instanceof Error ? error.cause.stack : error instanceof Error ? error.stack : undefined;
+    // Loaded only now: a healthy worker never pays for it.
+    const report = require('../shared/app-stack.cjs') as typeof import('../shared/app-stack.cjs');
+    const stack = report.appStack(error, appPath, phase === 'load');
     const message: FailedMessage = {
       supervise: 1,
       type: 'failed',
@@ -99,6 +103,8 @@ async function fail(phase: FailurePhase, error: unknown): Promise<never> {
       ...(isSuperviseError(error) ? { code: error.code } : {}),
       ...(stack !== undefined ? { stack } : {}),
     };
+    // With --log-dir the worker's own file tells it too (without it, stderr is the master's, which logs it).
+    if (logFile !== undefined) process.stderr.write(`supervise: worker[${id ?? 'spare'}] failed (${phase}): ${message.message}\n${(stack ?? '').replace(/^/gm, '    ')}\n`);
     await send(message);
   }
   return process.exit(1);
@@ -288,7 +294,10 @@ async function awaitAssignment(): Promise<number> {
   assigned = undefined;
   limits = message.limits;
   paused = message.paused;
-  if (message.logFile !== undefined) reopenOutput(message.logFile);
+  if (message.logFile !== undefined) {
+    logFile = message.logFile;
+    reopenOutput(message.logFile);
+  }
   process.env['SUPERVISE_WORKER_ID'] = String(message.id);
   process.title = `supervise: worker[${message.id}]`;
   return message.id;

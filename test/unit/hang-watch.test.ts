@@ -28,6 +28,14 @@ describe('hangReason', () => {
     assert.equal(hangReason({ readyAt: 0, busySince: 98_000, heardAt: 99_900 }, 100_000, 1000, beat), 'task running 2.0s');
     assert.equal(hangReason({ readyAt: 0, busySince: null, heardAt: 98_000 }, 100_000, 1000, beat), 'no heartbeat for 2.0s (event loop blocked)');
   });
+
+  it('after the master caught up from a gap, judges only reports read since, and counts silence from then', () => {
+    // Stale knowledge from before the gap (resumed at 99_800) kills nobody...
+    assert.equal(hangReason({ readyAt: 0, busySince: 95_000, heardAt: 96_000 }, 100_000, 1000, beat, 99_800), undefined);
+    // ...but a report read since that still shows the old task does, and so does silence past the limit counted from the catch-up.
+    assert.equal(hangReason({ readyAt: 0, busySince: 95_000, heardAt: 99_900 }, 100_000, 1000, beat, 99_800), 'task running 5.0s');
+    assert.equal(hangReason({ readyAt: 0, busySince: null, heardAt: 90_000 }, 100_000, 1000, beat, 98_500), 'no heartbeat for 1.5s (event loop blocked)');
+  });
 });
 
 describe('watchInterval', () => {
