@@ -1,9 +1,9 @@
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ErrorCode, Supervisor, SuperviseError, type WorkerInfo } from '../dist/index.js';
-import { fixture, isAlive, killStarted, readEvents, tempDir, track, waitFor } from './helpers.js';
+import { ROOT, fixture, isAlive, killStarted, readEvents, tempDir, track, waitFor } from './helpers.js';
 
 const pools: Supervisor[] = [];
 /** A Supervisor whose workers are tracked for cleanup. */
@@ -114,6 +114,16 @@ describe('Supervisor API', () => {
     const sv = pool({ app: fixture('app.cjs') });
     await sv.start();
     await assert.rejects(sv.start(), { code: ErrorCode.STATE });
+  });
+
+  it('refuses an unknown option key or a value of the wrong type from plain JS, as the CLI does', () => {
+    // Plain JS, in a process of its own: no TypeScript to catch the typo first.
+    const script = `import { Supervisor } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+for (const options of [{ app: ${JSON.stringify(fixture('app.cjs'))}, wokers: 3 }, { app: ${JSON.stringify(fixture('app.cjs'))}, workers: '3' }]) {
+  try { new Supervisor(options); console.log('accepted'); } catch (e) { console.log(e.name, e.code, e.message); }
+}`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(out, 'SuperviseError E_OPTION unknown option wokers (did you mean workers?)\nSuperviseError E_OPTION invalid --workers: "3" is a string, not a number (convert it: Number(…))\n');
   });
 
   it('stop() before start() and during start() settle cleanly', async () => {

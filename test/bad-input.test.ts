@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fixture, isAlive, killStarted, readEvents, runCli, tempDir } from './helpers.js';
+import { fixture, isAlive, killStarted, readEvents, runCli, startCli, tempDir } from './helpers.js';
 
 after(killStarted);
 
@@ -54,12 +54,35 @@ describe('bad input: one line, non-zero exit, no stack trace for a usage mistake
   it('--log-format xml', () => rejects(['--app', fixture('app.cjs'), '--log-format', 'xml'], /invalid --log-format: "xml"/));
   it('an unknown flag, with a did-you-mean', () => rejects(['--app', fixture('app.cjs'), '--wokers', '2'], /unknown option --wokers \(did you mean --workers\?\)/));
   it('an unknown flag far from any other', () => rejects(['--app', fixture('app.cjs'), '--zzzzzzzz'], /^supervise: unknown option --zzzzzzzz$/));
-  it('a stray positional argument', () => rejects(['--app', fixture('app.cjs'), 'extra'], /unknown option/));
+  it('a stray positional argument', () => rejects(['--app', fixture('app.cjs'), 'extra'], /^supervise: unexpected argument "extra": every option is a --flag \(see supervise --help\)$/));
+  it('a bare app path: did you mean --app?', () => rejects(['app.js'], /^supervise: unexpected argument "app\.js" \(did you mean --app app\.js\?\)$/));
+  it('a one-letter flag: there are none but -h and -v', () =>
+    rejects(['--app', fixture('app.cjs'), '-w', '4'], /^supervise: unknown option -w: supervise has no one-letter options but -h and -v \(did you mean --workers\?\)$/));
+  it('--node-arg with its flag as a separate word: say the = form', () =>
+    rejects(['--app', fixture('app.cjs'), '--node-arg', '--max-old-space-size=64'], /^supervise: --node-arg takes node's flag after "=": --node-arg=--max-old-space-size=64 /));
+  it('a flag given twice: the last one counts, so a bad last value is the one named', () =>
+    rejects(['--app', fixture('app.cjs'), '--workers', '2', '--workers', 'abc'], /^supervise: invalid --workers: "abc" is not a positive integer$/));
+  it('an ESM default export without workerStart: says exactly that', () =>
+    rejects(['--app', fixture('default-no-worker-start.mjs'), '--preload'], /has a default export without workerStart \(it holds afterFork, start; /, 1));
+  it('a --log-dir that cannot be written: a bad value, exit 2', () => rejects(['--app', fixture('app.cjs'), '--log-dir', '/proc/no-such-dir/logs'], /^supervise: cannot write --log-dir \/proc\/no-such-dir\/logs: /));
+  it('a --pid-file that cannot be written: a bad value, exit 2', () => rejects(['--app', fixture('app.cjs'), '--pid-file', '/proc/no-such-dir/x.pid'], /^supervise: cannot write --pid-file \/proc\/no-such-dir\/x\.pid: /));
+  it('supervise ctl with an unknown command: one line naming the commands, with a did-you-mean', () =>
+    rejects(['ctl', 'restart'], /^supervise: unknown ctl command "restart" \(did you mean reload\?\); the commands are reload, scale <n>, pause, resume, stop \[--graceful\], reopen-logs$/));
+  it('ctl scale with a word: quoted as typed', () => rejects(['ctl', 'scale', 'abc'], /^supervise: ctl scale needs the new number of workers, a whole number ≥ 0 \(got "abc"\)$/));
   it('a bad value from the environment', envCase);
   it('a misspelt SUPERVISE_* variable, named as the variable it is', async () => {
     const result = await runCli(['--app', fixture('app.cjs')], { env: { SUPERVISE_WROKERS: '2' } });
     assert.equal(result.code, 2);
     assert.match(result.stderr.trim(), /^supervise: unknown environment variable SUPERVISE_WROKERS \(did you mean SUPERVISE_WORKERS\?\): every SUPERVISE_\* variable is read as an option$/);
+  });
+});
+
+describe('a flag given twice', () => {
+  it('takes the last value, as most tools do', async () => {
+    const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--workers', '3']);
+    await cli.waitForLog(/master ready pid=\d+ workers=3/);
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
   });
 });
 

@@ -105,7 +105,7 @@ describe('--log-dir', () => {
 
   it('refuses a log directory it cannot create, in one line', async () => {
     const result = await runCli(['--app', fixture('app.cjs'), '--log-dir', '/proc/no-such-dir/logs']);
-    assert.notEqual(result.code, 0);
+    assert.equal(result.code, 2, 'a bad value: exit 2');
     assert.match(result.stderr, /^supervise: cannot write --log-dir \/proc\/no-such-dir\/logs: .+\n$/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
   });

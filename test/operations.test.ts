@@ -27,7 +27,7 @@ describe('--pid-file', () => {
     const first = startCli(['--app', fixture('app.cjs'), '--pid-file', pidFile]);
     await first.waitForLog(/master ready/);
     const second = await runCli(['--app', fixture('app.cjs'), '--pid-file', pidFile]);
-    assert.notEqual(second.code, 0);
+    assert.equal(second.code, 2);
     assert.equal(second.stderr.trim().split('\n').at(-1), `supervise: another master (pid ${first.pid}) is running with --pid-file ${pidFile}`);
     assert.doesNotMatch(second.stderr, /spawned/);
     assert.equal(readFileSync(pidFile, 'utf8'), `${first.pid}\n`, 'the live master keeps its file');

@@ -93,6 +93,21 @@ describe('--user and --group', () => {
     assert.equal(group.stderr, 'supervise: invalid --group: no such group "no-such-group-here"\n');
   });
 
+  it('refuses, before any spawn, an app the user cannot read, naming the directory in the way', { skip: !isRoot && 'needs root' }, async () => {
+    const tmp = tempDir(); // mode 0700, owner root: nobody may not enter it
+    const app = join(tmp.dir, 'app.cjs');
+    cpSync(fixture('app.cjs'), app);
+    const result = await runCli(['--app', app, '--user', 'nobody'], fromCopy);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, `supervise: user nobody cannot read ${app}: permission denied on ${tmp.dir} (mode 0700, owner root)\n`);
+    chmodSync(tmp.dir, 0o755);
+    chmodSync(app, 0o600);
+    const file = await runCli(['--app', app, '--user', 'nobody'], fromCopy);
+    assert.equal(file.code, 2, file.stderr);
+    assert.equal(file.stderr, `supervise: user nobody cannot read ${app}: permission denied on ${app} (mode 0600, owner root)\n`);
+    tmp.remove();
+  });
+
   it('refuses --user when the master is not root', async () => {
     // As root, run the CLI itself as nobody to see the refusal; otherwise we are already not root.
     const asNobody = isRoot ? { uid: NOBODY, gid: NOBODY } : {};

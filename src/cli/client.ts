@@ -8,6 +8,7 @@ import { defaultControlPath, sendControl } from './control-client.js';
 import { isSuperviseError } from '../shared/errors.cjs';
 import { formatStatus } from './status-table.js';
 import { explainUsageError } from './usage-error.js';
+import { nearest } from '../shared/did-you-mean.js';
 
 /** How long `status` waits for an answer: a live master answers within a quarter second. */
 const STATUS_TIMEOUT_MS = 5000;
@@ -21,6 +22,28 @@ const WHERE = {
 function die(message: string, code: number): never {
   process.stderr.write(`supervise: ${message}\n`);
   process.exit(code);
+}
+
+/** The commands of `supervise ctl`, as the usage line names them. */
+const CTL_USAGE = 'reload, scale <n>, pause, resume, stop [--graceful], reopen-logs';
+
+/** Words other tools use for a ctl command (PM2's restart, Unicorn's signal names…), and ours. */
+const CTL_SYNONYMS: Readonly<Record<string, string>> = { restart: 'reload', hup: 'reload', kill: 'stop', quit: 'stop', halt: 'stop', reopen: 'reopen-logs', winch: 'pause', continue: 'resume' };
+
+/**
+ * One line for a `ctl` without a known command (`supervise ctl restart`), naming the commands and
+ * the likeliest one; undefined when the command is known. yargs would print its usage text.
+ */
+export function ctlCommandMistake(argv: readonly string[]): string | undefined {
+  if (argv[0] !== 'ctl') return undefined;
+  // The first bare word, skipping the value of a flag that takes one (`--pid-file x`).
+  const given = argv.slice(1).find((token, i, rest) => !token.startsWith('-') && !(i > 0 && rest[i - 1] !== undefined && rest[i - 1]!.slice(2) in WHERE));
+  const commands = CONTROL_COMMANDS.filter((c) => c !== 'status');
+  if (given === undefined) return argv.some((t) => t === '--help' || t === '-h') ? undefined : `ctl needs a command: ${CTL_USAGE}`;
+  if ((commands as readonly string[]).includes(given)) return undefined;
+  if (given === 'status') return 'status is a command of its own: supervise status';
+  const near = CTL_SYNONYMS[given.toLowerCase()] ?? nearest(given, commands);
+  return `unknown ctl command ${JSON.stringify(given)}${near !== undefined ? ` (did you mean ${near}?)` : ''}; the commands are ${CTL_USAGE}`;
 }
 
 /** Parses the client commands; usage mistakes exit 2 with one line. */
@@ -44,12 +67,14 @@ async function parse(argv: string[], version: string) {
     .demandCommand(1)
     .version(version)
     .alias('help', 'h')
-    .fail((message, error) => die(explainUsageError(message ?? error?.message ?? 'invalid arguments', ['control', 'pid-file', 'json', 'graceful']), 2))
+    .fail((message, error) => die(explainUsageError(message ?? error?.message ?? 'invalid arguments', ['control', 'pid-file', 'json', 'graceful'], argv), 2))
     .parseAsync();
 }
 
 /** Runs `supervise status …` or `supervise ctl …` (argv without the node and script paths). */
 export async function runClient(argv: string[], version: string): Promise<void> {
+  const mistake = ctlCommandMistake(argv);
+  if (mistake !== undefined) die(mistake, 2);
   const args = await parse(argv, version);
   const [verb] = args._;
   const path = (args.control as string | undefined) ?? defaultControlPath(args['pid-file'] as string | undefined);
@@ -60,7 +85,10 @@ export async function runClient(argv: string[], version: string): Promise<void> 
     const command = args['command'] as ControlCommand;
     const count = args['count'] as number | undefined;
     if (command === 'scale' && (count === undefined || !Number.isSafeInteger(count) || count < 0)) {
-      die(`ctl scale needs the new number of workers, a whole number ≥ 0 (got ${String(args['count'] ?? 'none')})`, 2);
+      // yargs made the word a number (NaN for "abc"): quote what was typed instead.
+      const typed = argv[argv.indexOf('scale') + 1];
+      const got = typed === undefined || typed.startsWith('--') ? 'none' : JSON.stringify(typed);
+      die(`ctl scale needs the new number of workers, a whole number ≥ 0 (got ${got})`, 2);
     }
     request = { command, ...(command === 'scale' && { count: count as number }), ...(command === 'stop' && { graceful: args['graceful'] === true }) };
   }

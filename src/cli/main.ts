@@ -12,6 +12,7 @@ import { defaultControlPath } from './control-client.js';
 import { isControlServed } from '../services/control-server.js';
 import { ErrorCode, isSuperviseError, type SuperviseError } from '../shared/errors.cjs';
 import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
+import { lastOfRepeated, nodeArgMisuse, numeric } from './argv-checks.js';
 import { Supervisor } from '../master/supervisor.js';
 import { notifierFromEnv } from '../services/systemd-notify.js';
 import { Logger, indentStack } from '../shared/log.js';
@@ -19,10 +20,19 @@ import { isLoggedStartFailure } from '../master/worker-failure.js';
 import { appStack } from '../shared/app-stack.cjs';
 import type { SupervisorOptions } from '../shared/options.js';
 
-/** Exit code for a usage mistake (flags, options, a missing app file). */
+/**
+ * Exit code for a mistake in the command as given, found before anything started: a flag, a value,
+ * a variable, a missing app file, an app --user cannot read (all refused by the constructor), and
+ * a --log-dir or --pid-file that cannot be written or is held by a live master (by start()).
+ */
 const EXIT_USAGE = 2;
-/** Exit code when the app itself cannot start. */
+/**
+ * Exit code when the start failed: the app cannot load or its workers fail at start, or a service
+ * cannot be opened (the control socket is another master's or unsafe, an address is in use).
+ */
 const EXIT_APP = 1;
+/** The codes of start()'s refusals that are a bad value of the command (EXIT_USAGE), not a failed start. */
+const START_USAGE_CODES: ReadonlySet<string> = new Set([ErrorCode.LOG, ErrorCode.PID_FILE]);
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -94,7 +104,7 @@ async function parseArgs(argv: string[]) {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
       const text = message ?? error?.message ?? 'invalid arguments';
-      die(explainUsageError(text, Object.keys(OPTIONS)), EXIT_USAGE);
+      die(explainUsageError(text, Object.keys(OPTIONS), argv), EXIT_USAGE);
     })
     .parseAsync();
 }
@@ -130,7 +140,9 @@ async function main(): Promise<void> {
   if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
   const strayEnv = unknownEnvOption(process.env, Object.keys(OPTIONS));
   if (strayEnv !== undefined) die(strayEnv, EXIT_USAGE);
-  const args = await parseArgs(argv);
+  const misplaced = nodeArgMisuse(argv);
+  if (misplaced !== undefined) die(misplaced, EXIT_USAGE);
+  const args = lastOfRepeated(await parseArgs(argv), ['node-arg', 'nodeArg', '_']);
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
   const control = await controlPath(args.control, args['pid-file']);
@@ -138,17 +150,17 @@ async function main(): Promise<void> {
   const options: SupervisorOptions = {
     ...(command !== undefined ? { command } : { app: args.app as string }),
     ...(args['stop-signal'] !== undefined && { stopSignal: args['stop-signal'] }),
-    ...(args['stop-wait'] !== undefined && { stopWait: args['stop-wait'] as number }),
+    ...(args['stop-wait'] !== undefined && { stopWait: numeric(args['stop-wait']) as number }),
     ...(args['exit-codes'] !== undefined && { exitCodes: [args['exit-codes']] as unknown as number[] }),
-    workers: args.workers as number,
-    poll: args.poll as number,
-    grace: args.grace as number,
-    timeout: args.timeout as number,
-    bootTimeout: args['boot-timeout'] as number,
-    concurrency: args.concurrency as number,
-    maxTasks: args['max-tasks'] as number,
-    maxRss: args['max-rss'] as number,
-    spares: args.spares as number,
+    workers: numeric(args.workers) as number,
+    poll: numeric(args.poll) as number,
+    grace: numeric(args.grace) as number,
+    timeout: numeric(args.timeout) as number,
+    bootTimeout: numeric(args['boot-timeout']) as number,
+    concurrency: numeric(args.concurrency) as number,
+    maxTasks: numeric(args['max-tasks']) as number,
+    maxRss: numeric(args['max-rss']) as number,
+    spares: numeric(args.spares) as number,
     pidFile: args['pid-file'] as string,
     preload: args.preload ?? false,
     quiet: args.quiet ?? false,
@@ -156,8 +168,8 @@ async function main(): Promise<void> {
     nodeArgs: args['node-arg'] ?? [],
     control: control as string,
     logDir: args['log-dir'] as string,
-    logMaxBytes: args['log-max-bytes'] as number,
-    logBackups: args['log-backups'] as number,
+    logMaxBytes: numeric(args['log-max-bytes']) as number,
+    logBackups: numeric(args['log-backups']) as number,
     user: args.user as string,
     group: args.group as string,
     dashboard: args.dashboard as string,
@@ -200,7 +212,7 @@ async function main(): Promise<void> {
         said = true;
         process.exit(EXIT_APP);
       }
-      die(withAppStack(error, options.app), EXIT_APP);
+      die(withAppStack(error, options.app), START_USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_APP);
     }
     throw error;
   }

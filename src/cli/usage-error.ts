@@ -1,43 +1,51 @@
 /**
  * Rewrites yargs' usage errors as one line in our words, with a did-you-mean for a misspelt flag.
  */
+import { nearest } from '../shared/did-you-mean.js';
 
-/** Edit distance between two short strings (Levenshtein, two rows). */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
+/** Words people type where `supervise` has a command, and the command they mean. */
+const COMMANDS = ['status', 'ctl'] as const;
+
+/** An app file by its look: a script's extension, or a path. */
+function looksLikeFile(token: string): boolean {
+  return /\.(c|m)?(j|t)sx?$/.test(token) || token.includes('/');
+}
+
+/**
+ * One line for an argument yargs did not know. `name` is as yargs reports it (dashes stripped);
+ * `argv` tells what was typed: a bare word (`app.js`, `stauts`), a one-letter flag (`-w`), or a
+ * long flag (`--wokers`).
+ */
+function explainUnknown(name: string, flags: readonly string[], argv: readonly string[]): string {
+  const typed = argv.find((token) => token === name || token.replace(/^-+/, '').split('=')[0] === name) ?? `--${name}`;
+  if (!typed.startsWith('-')) {
+    if (looksLikeFile(typed)) return `unexpected argument ${JSON.stringify(typed)} (did you mean --app ${typed}?)`;
+    const command = nearest(typed, COMMANDS);
+    if (command !== undefined) return `unknown command ${JSON.stringify(typed)} (did you mean ${command}?)`;
+    return `unexpected argument ${JSON.stringify(typed)}: every option is a --flag (see supervise --help)`;
   }
-  return previous[b.length]!;
+  if (/^-[^-]/.test(typed) && name.length === 1) {
+    const candidates = flags.filter((flag) => flag.startsWith(name));
+    const hint = candidates.length === 0 ? '' : ` (did you mean ${candidates.map((c) => `--${c}`).join(', ').replace(/, ([^,]+)$/, ' or $1')}?)`;
+    return `unknown option -${name}: supervise has no one-letter options but -h and -v${hint}`;
+  }
+  const near = nearest(name, flags);
+  return `unknown option --${name}${near !== undefined ? ` (did you mean --${near}?)` : ''}`;
 }
 
 /**
  * Turns yargs' "Unknown argument(s): x, y" into "unknown option --x (did you mean --workers?)" and
  * "Not enough arguments following: app" into "missing value for --app"; any other message comes
- * back unchanged but made one line.
+ * back unchanged but made one line. With `argv` (what was typed), a bare word reads as such
+ * (`unexpected argument "app.js" (did you mean --app app.js?)`), and so does a one-letter flag.
  */
-export function explainUsageError(message: string, flags: readonly string[]): string {
+export function explainUsageError(message: string, flags: readonly string[], argv: readonly string[] = []): string {
   const missing = /^Not enough arguments following: (.+)$/.exec(message.trim());
   if (missing !== null) return `missing value for --${missing[1]}`;
   const match = /^Unknown arguments?: (.+)$/.exec(message.trim());
   if (match === null) return message.trim().replace(/\s*\n\s*/g, '; ');
   const unknown = match[1]!.split(', ').map((arg) => arg.replace(/^-+/, ''));
-  return unknown
-    .map((arg) => {
-      const near = nearest(arg, flags);
-      return `unknown option --${arg}${near !== undefined ? ` (did you mean --${near}?)` : ''}`;
-    })
-    .join('; ');
-}
-
-/** The flag closest to `arg`, if one is close enough to be a likely misspelling. */
-function nearest(arg: string, flags: readonly string[]): string | undefined {
-  const best = flags.map((flag) => ({ flag, d: distance(arg, flag) })).sort((x, y) => x.d - y.d)[0];
-  return best !== undefined && best.d <= Math.max(2, Math.floor(arg.length / 3)) ? best.flag : undefined;
+  return unknown.map((arg) => explainUnknown(arg, flags, argv)).join('; ');
 }
 
 /** The environment variable naming `flag` (max-tasks → SUPERVISE_MAX_TASKS). */

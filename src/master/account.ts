@@ -53,3 +53,12 @@ export function resolveAccount(user: string | number | undefined, group: string 
   }
   return account;
 }
+
+/** The name of the user with this uid, or undefined when the passwd database has none. */
+export function nameOfUid(uid: number): string | undefined {
+  try {
+    return lookUp('passwd', uid)?.[0];
+  } catch {
+    return undefined;
+  }
+}

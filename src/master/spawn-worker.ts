@@ -20,7 +20,8 @@ export interface SpawnPlacement {
 /** Starts the process for one id, or (id undefined) a spare that loads the app and waits for one. */
 export type SpawnWorker = (id: number | undefined, options: ResolvedOptions, config: RuntimeConfig, placement?: SpawnPlacement) => ChildLike;
 
-const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.cjs', import.meta.url));
+/** The worker runtime's file, which every worker process runs (and so must be able to read). */
+export const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.cjs', import.meta.url));
 
 /** Spawns a real worker: a fresh node running the worker entry, leader of its own process group. */
 export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement = {}) => {

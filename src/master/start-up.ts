@@ -20,7 +20,7 @@ export interface StartParts {
 }
 
 /**
- * Opens the log files (logging where the rest goes), logs the start, claims the pid file, opens
+ * Opens the log files (logging where the rest goes), claims the pid file, logs the start, opens
  * the services asked for and, with --preload, loads the app. Throws or rejects with the first
  * failure (E_LOG, E_PID_FILE, E_CONTROL, E_OPTION, E_APP_LOAD…), the log files closed again; the
  * caller releases the rest. Returns undefined when nothing needs waiting for, so that a pool with
@@ -34,16 +34,18 @@ export function acquireStartParts(parts: StartParts): Promise<void> | undefined 
     // The one line left where the operator started us: where the others went.
     new Logger(options.logFormat, options.quiet, options.logStream).info('logs', `logging to ${logFiles.dir} (master.log, worker-<id>.log)`, { dir: logFiles.dir });
   }
-  log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, { pid: process.pid, workers, app, preload });
   const closeOnFailure = (error: unknown): never => {
     logFiles?.close();
     throw error;
   };
+  // The pid file before the first lifecycle line: a --pid-file that cannot be written (a bad
+  // value) or that a live master holds is then the one line printed, as for any other bad value.
   try {
     if (pidFile !== undefined) acquirePidFile(pidFile);
   } catch (error) {
     closeOnFailure(error);
   }
+  log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, { pid: process.pid, workers, app, preload });
   if (!PoolServices.wanted(options) && !preload) return undefined;
   return (async () => {
     if (PoolServices.wanted(options)) await parts.services.open(options, parts.pool, log);

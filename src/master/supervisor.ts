@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
+import { assertReadableBy } from './app-access.js';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 import { HangWatch, heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
@@ -29,7 +30,7 @@ import { installSignalHandlers } from './signals.js';
 import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorState, WorkerInfo } from './supervisor-types.js';
 import { SlotTable, slotInfo, type Slot } from './slot-table.js';
 import { SparePool } from './spare-pool.js';
-import { spawnWorkerProcess } from './spawn-worker.js';
+import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
 import { START_HOLD_MS, START_TRIES, describeFailure, exitLine, logStartFailure, startFailure, workerFailure } from './worker-failure.js';
 import { WorkerHandle, signalProcessGroup, type WorkerExit } from './worker-handle.js';
 
@@ -86,6 +87,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#target = this.#options.workers;
     const { logDir, logMaxBytes, logBackups, user, group } = this.#options;
     this.#account = resolveAccount(user, group);
+    // Else "Cannot find module" from every worker. (A program's own permissions are its spawn's to report.)
+    assertReadableBy(this.#account, this.#options.command === undefined ? [this.#options.app, WORKER_ENTRY] : [WORKER_ENTRY]);
     this.#logFiles = logDir !== undefined ? new LogFiles(logDir, logMaxBytes, logBackups, this.#account) : undefined;
     this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#logFiles?.masterStream ?? this.#options.logStream);
     const { timeout } = this.#options;

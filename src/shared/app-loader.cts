@@ -57,18 +57,39 @@ export function resolveAppPath(app: string, cwd: string): string {
   return path;
 }
 
+/** The names a module or object exports, for a message: `afterFork, start`, or `nothing`. */
+function exportedNames(value: object): string {
+  const names = Object.keys(value).filter((name) => name !== 'default' && name !== '__esModule');
+  return names.length === 0 ? 'nothing' : names.join(', ');
+}
+
+/**
+ * Why no workerStart was found, in the words that fit the module's shape: an ESM default export
+ * (an object without it, or a function), or named exports without it.
+ */
+function missingWorkerStart(namespace: Record<string, unknown>, path: string): string {
+  const fallback = 'export it by name, on module.exports, or on an ESM default export';
+  const byDefault = namespace['default'];
+  // A CommonJS module's namespace has module.exports as its default (and the module in
+  // require.cache, where importing it put it): name what module.exports holds.
+  const isCommonJs = require.cache[path] !== undefined;
+  if (!isCommonJs && typeof byDefault === 'function') {
+    return `app ${path} has a default export that is a function, not an object holding workerStart (export default { workerStart }, or export function workerStart)`;
+  }
+  if (!isCommonJs && typeof byDefault === 'object' && byDefault !== null) {
+    return `app ${path} has a default export without workerStart (it holds ${exportedNames(byDefault)}; ${fallback})`;
+  }
+  const shown = typeof byDefault === 'object' && byDefault !== null ? byDefault : namespace;
+  return `app ${path} does not export a workerStart function (it exports ${exportedNames(shown)}; ${fallback})`;
+}
+
 /** Picks the contract's functions from a module namespace: named (ESM or CommonJS) or on the default export. */
 function pickExports(namespace: Record<string, unknown>, path: string): App {
   const source = [namespace, namespace['default']].find(
     (c): c is Record<string, unknown> =>
       (typeof c === 'object' || typeof c === 'function') && c !== null && typeof (c as App).workerStart === 'function',
   );
-  if (source === undefined) {
-    throw new SuperviseError(
-      ErrorCode.APP_EXPORTS,
-      `app ${path} does not export a workerStart function (export it by name, on module.exports, or on an ESM default export)`,
-    );
-  }
+  if (source === undefined) throw new SuperviseError(ErrorCode.APP_EXPORTS, missingWorkerStart(namespace, path));
   for (const hook of ['beforeFork', 'afterFork', 'beforeExit'] as const) {
     if (source[hook] !== undefined && typeof source[hook] !== 'function') {
       throw new SuperviseError(ErrorCode.APP_EXPORTS, `app ${path} exports ${hook} as a ${typeof source[hook]}, not a function`);

@@ -5,6 +5,7 @@
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { resolveAppPath } from './app-loader.cjs';
+import { nearest } from './did-you-mean.js';
 import { ErrorCode, SuperviseError } from './errors.cjs';
 import { resolveHttpServices, type HttpAddress } from '../services/http-address.js';
 
@@ -115,6 +116,53 @@ export interface SupervisorOptions {
   readonly metrics?: string;
 }
 
+/**
+ * Every key of SupervisorOptions, the one list `resolveOptions` checks a caller's keys against: a
+ * key not here (`wokers` from plain JS, which TypeScript would have caught) is refused with a
+ * did-you-mean. Adding an option: add it to SupervisorOptions above and its name here; the build
+ * fails (see KnownOptionsAreComplete) until both agree.
+ */
+export const KNOWN_OPTIONS = [
+  'app',
+  'command',
+  'stopSignal',
+  'stopWait',
+  'exitCodes',
+  'workers',
+  'poll',
+  'preload',
+  'grace',
+  'timeout',
+  'bootTimeout',
+  'concurrency',
+  'maxTasks',
+  'maxRss',
+  'spares',
+  'pidFile',
+  'cwd',
+  'env',
+  'nodeArgs',
+  'quiet',
+  'logFormat',
+  'logStream',
+  'handleSignals',
+  'control',
+  'logDir',
+  'logMaxBytes',
+  'logBackups',
+  'user',
+  'group',
+  'dashboard',
+  'dashboardToken',
+  'metrics',
+] as const satisfies ReadonlyArray<keyof SupervisorOptions>;
+
+/** Compile-time check: `true` when KNOWN_OPTIONS names every key of SupervisorOptions, else the keys it lacks. */
+type MissingOptions = Exclude<keyof SupervisorOptions, (typeof KNOWN_OPTIONS)[number]>;
+type KnownOptionsAreComplete = [MissingOptions] extends [never] ? true : { keysMissingFromKnownOptions: MissingOptions };
+const knownOptionsAreComplete: KnownOptionsAreComplete = true;
+void knownOptionsAreComplete;
+
 /** Options with every default applied and every value checked; `app` is absolute. */
 export interface ResolvedOptions {
   /** The app file; with `command`, the program's path (for lines that name what runs). */
@@ -159,7 +207,18 @@ export const DEFAULTS = { stopWait: 10, workers: 1, poll: 30, grace: 5, bootTime
 
 /** Quotes a user's value for an error message, whatever its type. */
 function quote(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) {
+    // An object or array from JS: its JSON, shortened, rather than "[object Object]".
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      // circular: fall through
+    }
+    if (json !== undefined) return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  }
+  return String(value);
 }
 
 /** Throws the standard option error. */
@@ -167,17 +226,23 @@ function invalid(name: string, value: unknown, expected: string): never {
   throw new SuperviseError(ErrorCode.OPTION, `invalid --${name}: ${quote(value)} is not ${expected}`);
 }
 
-/** A number from a number or a numeric string (the CLI and env give strings); NaN otherwise. */
-function toNumber(value: unknown): number {
+/**
+ * A number option's value: a number, else NaN (so the caller's range check refuses it, quoting the
+ * value). A numeric string is a type mistake of its own, refused here with its own words: the CLI
+ * hands numbers over, so only a JS caller passes `'4'` (say, `process.env.WORKERS` unconverted).
+ */
+function toNumber(name: string, value: unknown): number {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
+    throw new SuperviseError(ErrorCode.OPTION, `invalid --${name}: ${quote(value)} is a string, not a number (convert it: Number(…))`);
+  }
   return Number.NaN;
 }
 
 /** Checks an integer option within [min, ∞), returning its value or the default when absent. */
 export function integerOption(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  const n = toNumber(value);
+  const n = toNumber(name, value);
   if (!Number.isSafeInteger(n) || n < min) invalid(name, value, min > 0 ? 'a positive integer' : 'a whole number ≥ 0');
   return n;
 }
@@ -185,7 +250,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 /** Checks an amount (of seconds, MiB…): finite and above zero (or at least zero when `allowZero`). */
 function amountOption(name: string, value: unknown, fallback: number, allowZero: boolean, unit = 'seconds'): number {
   if (value === undefined) return fallback;
-  const n = toNumber(value);
+  const n = toNumber(name, value);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
     invalid(name, value, allowZero ? `a number of ${unit} ≥ 0` : `a positive number of ${unit}`);
   }
@@ -247,11 +312,26 @@ function booleanOption(name: string, value: unknown): boolean {
 }
 
 /**
+ * Refuses a key that names no option, from plain JS or a spread of some other object, which would
+ * otherwise be ignored without a word: `unknown option wokers (did you mean workers?)`.
+ */
+function checkKeys(input: object): void {
+  const known: readonly string[] = KNOWN_OPTIONS;
+  for (const key of Object.keys(input)) {
+    if (known.includes(key)) continue;
+    const near = nearest(key, known);
+    throw new SuperviseError(ErrorCode.OPTION, `unknown option ${key}${near !== undefined ? ` (did you mean ${near}?)` : ''}`);
+  }
+}
+
+/**
  * Applies defaults and validates every option, resolving `app` to an absolute path of an existing
- * file. Throws SuperviseError E_OPTION (quoting the bad value) or E_APP_NOT_FOUND.
+ * file. Throws SuperviseError E_OPTION (an unknown key, with a did-you-mean; a value of the wrong
+ * type or out of range, quoted) or E_APP_NOT_FOUND.
  */
 export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) invalid('app', input, 'an options object');
+  checkKeys(input);
   const cwd = input.cwd ?? process.cwd();
   if (typeof cwd !== 'string') invalid('cwd', cwd, 'a directory path');
   const command = commandOption(input.command);
@@ -273,7 +353,9 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   const nodeArgs = input.nodeArgs ?? [];
   if (!Array.isArray(nodeArgs) || !nodeArgs.every((a) => typeof a === 'string')) invalid('node-arg', nodeArgs, 'a list of strings');
   const env = input.env ?? {};
-  if (typeof env !== 'object' || env === null) invalid('env', env, 'an object of strings');
+  if (typeof env !== 'object' || env === null || Array.isArray(env) || !Object.values(env).every((v) => typeof v === 'string')) invalid('env', env, 'an object of strings');
+  const logStream = input.logStream ?? process.stderr;
+  if (typeof (logStream as { write?: unknown }).write !== 'function') invalid('log-stream', logStream, 'a writable stream');
   return {
     app: command !== undefined ? command[0]! : resolveAppPath(input.app as string, cwd),
     command,
@@ -296,7 +378,7 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     nodeArgs,
     quiet: booleanOption('quiet', input.quiet),
     logFormat,
-    logStream: input.logStream ?? process.stderr,
+    logStream,
     handleSignals: booleanOption('handle-signals', input.handleSignals),
     control: pathOption('control', input.control, cwd),
     logDir: pathOption('log-dir', input.logDir, cwd),

@@ -96,7 +96,7 @@ describe('regressions found by the reliability suite', () => {
     const dir = join(tmp.dir, 'pid-parent');
     mkdirSync(join(dir, 'a-directory'), { recursive: true });
     const result = await runCli(['--app', join(tmp.dir, 'ok.cjs'), '--pid-file', join(dir, 'a-directory')], { env: { XDG_RUNTIME_DIR: run.dir } });
-    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr.trim().split('\n').at(-1)!, /^supervise: cannot write --pid-file /);
     assert.deepEqual(readdirSync(dir), ['a-directory']);
   });

@@ -1,12 +1,12 @@
 /**
- * resolveOptions / integerOption: defaults, accepted forms, and one E_OPTION line per bad value
- * that names the flag and quotes the value.
+ * resolveOptions / integerOption: defaults, accepted forms, one E_OPTION line per bad value that
+ * names the flag and quotes the value, and unknown keys refused with a did-you-mean.
  */
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
-import { integerOption, resolveOptions, type SupervisorOptions } from '../../dist/shared/options.js';
+import { KNOWN_OPTIONS, integerOption, resolveOptions, type SupervisorOptions } from '../../dist/shared/options.js';
 import { FIXTURES, fixture } from './fakes.js';
 
 const APP = fixture('app.cjs');
@@ -41,12 +41,41 @@ describe('resolveOptions', () => {
     assert.equal(o.cwd, process.cwd());
   });
 
-  it('accepts numeric strings, as the CLI and the environment give them', () => {
-    const o = resolveOptions({ app: APP, workers: '4', poll: '0.5', grace: '0' } as unknown as SupervisorOptions);
-    assert.equal(o.workers, 4);
-    assert.equal(o.poll, 0.5);
-    assert.equal(o.grace, 0);
+  it('refuses a numeric string, naming the type mistake (the CLI converts; only JS passes one)', () => {
+    for (const [key, flag, value] of [['workers', 'workers', '4'], ['poll', 'poll', '0.5'], ['grace', 'grace', '0'], ['bootTimeout', 'boot-timeout', '2.5']] as const) {
+      rejectsOption({ [key]: value }, flag, `"${value}" is a string, not a number`);
+    }
   });
+
+  it('refuses an unknown key with a did-you-mean, as the CLI refuses an unknown flag', () => {
+    assert.throws(() => resolveOptions({ app: APP, wokers: 3 } as unknown as SupervisorOptions), (error: unknown) => {
+      assert.ok(error instanceof SuperviseError);
+      assert.equal(error.code, ErrorCode.OPTION);
+      assert.equal(error.message, 'unknown option wokers (did you mean workers?)');
+      return true;
+    });
+    assert.throws(() => resolveOptions({ app: APP, bootTimeOut: 3 } as unknown as SupervisorOptions), { code: ErrorCode.OPTION, message: 'unknown option bootTimeOut (did you mean bootTimeout?)' });
+    assert.throws(() => resolveOptions({ app: APP, zzzzzzzz: 1 } as unknown as SupervisorOptions), { code: ErrorCode.OPTION, message: 'unknown option zzzzzzzz' });
+  });
+
+  it('knows every option: each key of KNOWN_OPTIONS is accepted (undefined: absent)', () => {
+    const all = Object.fromEntries(KNOWN_OPTIONS.map((key) => [key, undefined]));
+    assert.equal(resolveOptions({ ...all, app: APP } as unknown as SupervisorOptions).workers, 1);
+  });
+
+  for (const [options, flag, quoted] of [
+    [{ workers: null }, 'workers', 'null'],
+    [{ spares: [1] }, 'spares', '[1] is not a whole number'],
+    [{ quiet: 1 }, 'quiet', '1'],
+    [{ handleSignals: 'true' }, 'handle-signals', '"true"'],
+    [{ env: { A: 1 } }, 'env', '{"A":1} is not an object of strings'],
+    [{ env: 'A=1' }, 'env', '"A=1"'],
+    [{ logStream: 'stderr' }, 'log-stream', '"stderr"'],
+    [{ pidFile: 7 }, 'pid-file', '7'],
+    [{ user: true }, 'user', 'true'],
+  ] as const) {
+    it(`refuses a value of the wrong type: ${JSON.stringify(options)}`, () => rejectsOption(options, flag, quoted));
+  }
 
   it('keeps valid values as given', () => {
     const o = resolveOptions({ app: APP, workers: 3, poll: 1, grace: 2, logFormat: 'json', preload: true, quiet: true, nodeArgs: ['--no-warnings'] });
@@ -85,7 +114,6 @@ describe('resolveOptions', () => {
   it('bootTimeout: 60 s by default, 0 for no limit, a negative or non-number rejected', () => {
     assert.equal(resolveOptions({ app: APP }).bootTimeout, 60);
     assert.equal(resolveOptions({ app: APP, bootTimeout: 0 }).bootTimeout, 0);
-    assert.equal(resolveOptions({ app: APP, bootTimeout: '2.5' } as unknown as SupervisorOptions).bootTimeout, 2.5);
     rejectsOption({ bootTimeout: -1 }, 'boot-timeout', '-1');
     rejectsOption({ bootTimeout: 'soon' }, 'boot-timeout', '"soon"');
   });
