@@ -1,8 +1,10 @@
+// The package as npm would publish it, built from a tree without dist/ (a fresh clone), packed,
+// installed into a consumer project and used there: an empty tarball can never ship again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ROOT, killStarted, tempDir, track, waitFor } from './helpers.js';
 
 after(killStarted);
@@ -10,27 +12,57 @@ after(killStarted);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const project = tempDir('supervise-pack-');
 after(() => project.remove());
+/** The source tree as a fresh clone has it: the checkout's files (tracked, or new and not ignored), no dist/. */
+const source = tempDir('supervise-pack-src-');
+after(() => source.remove());
 
 /** Runs a command in the temporary consumer project, bounded, returning stdout. */
 function run(command: string, args: string[], timeout = 120_000): string {
   return execFileSync(command, args, { cwd: project.dir, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** The JSON npm printed on stdout after whatever a lifecycle script printed before it. */
+function npmJson<T>(stdout: string): T {
+  const start = stdout.search(/^[[{]/m);
+  assert.ok(start >= 0, `no JSON in npm's output:\n${stdout}`);
+  return JSON.parse(stdout.slice(start)) as T;
+}
+
+/** The paths a pack or publish --dry-run --json listed. */
+type Listed = Array<{ filename: string; files: Array<{ path: string }> }> | Record<string, { filename: string; files: Array<{ path: string }> }>;
+function pathsOf(listed: Listed): { filename: string; paths: string[] } {
+  const entry = Array.isArray(listed) ? listed[0]! : Object.values(listed)[0]!;
+  return { filename: entry.filename, paths: entry.files.map((f) => f.path) };
+}
+
+let packed: { filename: string; paths: string[] };
+
 describe('the packed package, installed as a user would', () => {
   before(() => {
-    const tarball = execFileSync(npm, ['pack', '--silent', '--pack-destination', project.dir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
-      .trim()
-      .split('\n')
-      .at(-1)!;
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0');
+    for (const file of files) {
+      if (file === '' || /^dist(-test)?\//.test(file) || !existsSync(join(ROOT, file))) continue;
+      mkdirSync(dirname(join(source.dir, file)), { recursive: true });
+      cpSync(join(ROOT, file), join(source.dir, file));
+    }
+    // The dependencies as `npm ci` would install them (linked: installing anew takes minutes).
+    symlinkSync(join(ROOT, 'node_modules'), join(source.dir, 'node_modules'));
+    assert.equal(existsSync(join(source.dir, 'dist')), false, 'the tree starts without dist/');
+    packed = pathsOf(npmJson<Listed>(execFileSync(npm, ['pack', '--json', '--pack-destination', project.dir], { cwd: source.dir, encoding: 'utf8', timeout: 180_000 })));
     writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project.dir, tarball), `typescript@${tsVersion()}`, '@types/node@20'], 300_000);
+    run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project.dir, packed.filename), `typescript@${tsVersion()}`, '@types/node@20'], 300_000);
   });
 
-  it('ships only dist and the README, with bin and types', () => {
-    const files = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
-    const paths = files[0]!.files.map((f) => f.path);
-    assert.ok(paths.includes('dist/cli/main.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/worker/entry.cjs'));
+  it('npm pack builds first (prepack): the tarball holds dist, the bin, the types and the README, and nothing else', () => {
+    const { paths } = packed;
+    for (const path of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker/entry.cjs', 'README.md', 'package.json']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
     assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(p)), paths.join(', '));
+    assert.ok(!paths.some((p) => p.endsWith('.map')), 'no source maps');
+  });
+
+  it('npm publish --dry-run lists the CLI, the types and the README', () => {
+    const { paths } = pathsOf(npmJson<Listed>(execFileSync(npm, ['publish', '--dry-run', '--json'], { cwd: source.dir, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] })));
+    for (const path of ['dist/cli/main.js', 'dist/index.d.ts', 'README.md']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
   });
 
   it('npx supervise --help works from the consumer project', () => {
