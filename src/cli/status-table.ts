@@ -33,11 +33,17 @@ function state(worker: WorkerStatus): string {
   return worker.busy ? 'busy' : 'running';
 }
 
+/** The pool size as `live/size` while ids lack a running worker, else just the size. */
+function workers(status: PoolStatus): string {
+  const live = status.live ?? status.size; // a master of an older version sends no `live`
+  return live < status.size ? `${live}/${status.size} live` : String(status.size);
+}
+
 /** The whole table, ending with a newline. */
 export function formatStatus(status: PoolStatus, now = Date.now()): string {
   const uptime = status.startedAt !== undefined ? formatUptime(now - new Date(status.startedAt).getTime()) : '-';
   const header =
-    `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${status.size} spares=${status.spares} ` +
+    `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${workers(status)} spares=${status.spares} ` +
     `up ${uptime} tasks=${status.tasks} restarts=${status.restarts} rss=${mib(status.master.rssBytes)} cpu=${status.master.cpuPercent ?? '-'}%`;
   const rows: string[][] = [['ID', 'PID', 'STATE', 'UPTIME', 'TASKS', 'RESTARTS', 'LAST EXIT', 'RSS', 'CPU%']];
   for (const w of status.workers) {
@@ -55,5 +61,7 @@ export function formatStatus(status: PoolStatus, now = Date.now()): string {
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const lines = rows.map((row) => row.map((cell, column) => (column === 2 || column === 6 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
-  return [header, ...lines].join('\n') + '\n';
+  // Why an id has no process: what its last one failed with (the spawn's limit, the app's error).
+  const reasons = status.workers.flatMap((w) => (w.lastError !== undefined ? [`worker[${w.id}] ${w.state}: ${w.lastError}`] : []));
+  return [header, ...lines, ...reasons].join('\n') + '\n';
 }

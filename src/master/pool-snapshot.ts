@@ -35,6 +35,8 @@ export interface SnapshotSource {
   /** Every live process, with or without an id. */
   readonly live: readonly WorkerHandle[];
   readonly counters: PoolCounters;
+  /** Ids held by a ready, running worker. */
+  readonly liveIds: number;
   /** Respawns of every id the pool has held, retired ids included (counters never go back). */
   readonly restarts: number;
 }
@@ -48,6 +50,7 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
     pid: process.pid,
     state: source.state,
     size: source.size,
+    live: source.liveIds,
     paused: source.paused,
     startedAt: source.startedAt,
     spares: source.spares,
@@ -76,5 +79,6 @@ function workerStatus(slot: Slot, cpu: CpuMeter, now: number): WorkerStatus {
     lastExit: slot.lastExit,
     rssBytes: stats?.rssBytes,
     cpuPercent: stats && handle?.pid !== undefined ? cpu.percent(handle.pid, stats, handle.startedAt, now) : undefined,
+    lastError: slot.lastError,
   };
 }
