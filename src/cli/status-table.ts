@@ -34,13 +34,19 @@ function state(worker: WorkerStatus): string {
   return worker.busy ? 'busy' : 'running';
 }
 
+/** The pool size as `live/size` while ids lack a running worker, else just the size. */
+function workers(status: PoolStatus): string {
+  const live = status.live ?? status.size; // a master of an older version sends no `live`
+  return live < status.size ? `${live}/${status.size} live` : String(status.size);
+}
+
 /** The whole table, ending with a newline. */
 export function formatStatus(status: PoolStatus, now = Date.now()): string {
   const uptime = status.startedAt !== undefined ? formatUptime(now - new Date(status.startedAt).getTime()) : '-';
   const { master, memory } = status;
   const slots = status.concurrency > 1;
   const header =
-    `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${status.size}${slots ? `x${status.concurrency}` : ''} spares=${status.spares} ` +
+    `master pid=${status.pid} ${status.state}${status.paused ? ' (paused)' : ''} workers=${workers(status)}${slots ? `x${status.concurrency}` : ''} spares=${status.spares} ` +
     `up ${uptime} tasks=${status.tasks} restarts=${status.restarts} pss=${mib(master.pssBytes)} uss=${mib(master.ussBytes)} rss=${mib(master.rssBytes)} cpu=${master.cpuPercent ?? '-'}%`;
   // PSS adds up; RSS does not (every process counts the shared pages in full): say which is which.
   const pool = `pool memory (master + workers + spares): pss=${mib(memory.pssBytes)} uss=${mib(memory.ussBytes)} rss=${mib(memory.rssBytes)} (rss counts shared pages once per process)`;
@@ -68,5 +74,7 @@ export function formatStatus(status: PoolStatus, now = Date.now()): string {
   const leftAligned = new Set([titles.indexOf('STATE'), titles.indexOf('LAST EXIT'), titles.indexOf('STATUS')]);
   const widths = titles.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const lines = rows.map((row) => row.map((cell, column) => (leftAligned.has(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
-  return [header, pool, ...lines].join('\n') + '\n';
+  // Why an id has no process: what its last one failed with (the spawn's limit, the app's error).
+  const reasons = status.workers.flatMap((w) => (w.lastError !== undefined ? [`worker[${w.id}] ${w.state}: ${w.lastError}`] : []));
+  return [header, pool, ...lines, ...reasons].join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import type { ResolvedOptions } from '../shared/options.js';
 import type { RuntimeConfig } from '../shared/protocol.cjs';
 import type { Account } from './account.js';
 import { workerLimits } from './hang-watch.js';
+import { describeSpawnError } from './spawn-error.js';
 import type { SpawnWorker } from './spawn-worker.js';
 import { WorkerHandle, type ChildLike, type SignalGroup } from './worker-handle.js';
 
@@ -33,6 +34,9 @@ export class Launcher {
   readonly #setup: LaunchSetup;
   /** Exited processes whose own children (their process group) are still being ended. */
   readonly #sweeps = new Set<Promise<void>>();
+
+  /** Why the last spawn that threw at once failed, in words (see describeSpawnError). */
+  lastSpawnError: string | undefined;
 
   /** With --preload: the app as loaded in the master, for beforeFork. */
   #app: App | undefined;
@@ -79,7 +83,8 @@ export class Launcher {
       outputFd = logFiles?.openForWorker(workerLogName(id));
       child = this.#setup.spawnWorker(id, options, config, { outputFd, account });
     } catch (error) {
-      log.error('spawn', `${name} could not be spawned: ${firstLine(error)}`, { worker: id });
+      this.lastSpawnError = error instanceof Error ? describeSpawnError(error) : firstLine(error);
+      log.error('spawn', `${name} could not be spawned: ${this.lastSpawnError}`, { worker: id });
       return undefined;
     } finally {
       // The child has its own copy of the fd now.

@@ -36,6 +36,8 @@ export interface SnapshotSource {
   /** Every live process, with or without an id. */
   readonly live: readonly WorkerHandle[];
   readonly counters: PoolCounters;
+  /** Ids held by a ready, running worker. */
+  readonly liveIds: number;
   /** Respawns of every id the pool has held, retired ids included (counters never go back). */
   readonly restarts: number;
 }
@@ -54,6 +56,7 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
     state: source.state,
     size: source.size,
     concurrency: source.concurrency,
+    live: source.liveIds,
     paused: source.paused,
     startedAt: source.startedAt,
     spares: source.spares,
@@ -104,5 +107,6 @@ function workerStatus(slot: Slot, cpu: CpuMeter, now: number, memory: ReadonlyMa
     pssBytes: mem?.pssBytes,
     ussBytes: mem?.ussBytes,
     cpuPercent: stats && handle?.pid !== undefined ? cpu.percent(handle.pid, stats, handle.startedAt, now) : undefined,
+    lastError: slot.lastError,
   };
 }

@@ -19,6 +19,8 @@ export interface Slot {
   lastExit: LastExit | undefined;
   /** Epoch ms of the exit a respawn is replacing, until the replacement is ready. */
   respawnFrom: number | undefined;
+  /** Why the id's last process failed early (it waits in backoff), until a process of the id is ready. */
+  lastError: string | undefined;
 }
 
 /** What a retired id had done: kept for the master's life, so counters never go back. */
@@ -48,6 +50,7 @@ export class SlotTable {
         tasksBefore: before?.tasks ?? 0,
         lastExit: undefined,
         respawnFrom: undefined,
+        lastError: undefined,
       };
       this.#slots.set(id, slot);
     }
@@ -83,6 +86,13 @@ export class SlotTable {
   /** Live processes that hold an id. */
   held(): WorkerHandle[] {
     return this.handles().filter((handle) => handle.state !== 'exited');
+  }
+
+  /** How many ids are held by a worker that is ready and running tasks. */
+  live(): number {
+    let count = 0;
+    for (const slot of this.#slots.values()) if (slot.handle?.state === 'running') count++;
+    return count;
   }
 
   /** True when exactly ids 0..size-1 are held, each by a running worker. */

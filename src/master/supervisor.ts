@@ -31,7 +31,7 @@ import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorStat
 import { SlotTable, slotInfo, type Slot } from './slot-table.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
-import { START_HOLD_MS, START_TRIES, describeFailure, exitLine, logStartFailure, startFailure, workerFailure } from './worker-failure.js';
+import { START_HOLD_MS, START_TRIES, describeFailure, exitLine, exitReason, logStartFailure, startFailure, workerFailure } from './worker-failure.js';
 import { WorkerHandle, signalProcessGroup, type WorkerExit } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -304,6 +304,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       live: this.#liveHandles(),
       counters: this.#counters,
       restarts: this.#slots.totalRestarts(),
+      liveIds: this.#slots.live(),
     };
     return poolSnapshot(source, this.#cpu, Date.now());
   }
@@ -445,6 +446,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const handle = this.#launcher.spawn(slot.id, this.#generation, this.#paused);
     if (handle === undefined) {
+      slot.lastError = `could not be spawned: ${this.#launcher.lastSpawnError ?? 'the OS refused'}`;
+      if (this.#state === 'starting') {
+        this.#startFailure ??= new SuperviseError(ErrorCode.SPAWN, `worker[${slot.id}] ${slot.lastError}`);
+        return this.#waiters.notify();
+      }
       this.#scheduleRespawn(slot, true);
       return;
     }
@@ -473,6 +479,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #onReady(slot: Slot, handle: WorkerHandle): void {
     if (slot.respawnFrom !== undefined) this.#counters.respawnSeconds.observe((Date.now() - slot.respawnFrom) / 1000);
     slot.respawnFrom = undefined;
+    slot.lastError = undefined;
     this.#log.info('ready', `worker[${slot.id}] ready`, { worker: slot.id, pid: handle.pid });
     this.emit('online', slotInfo(slot, handle));
     this.#waiters.notify();
@@ -497,6 +504,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     (exit.code === 0 ? this.#log.info : this.#log.error).call(this.#log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
     this.emit('exit', slotInfo(slot, handle), exit);
     const early = !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal);
+    if (early) slot.lastError = exitReason(handle, exit);
     if (this.#state === 'starting' && this.#startFailure === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
       this.#startFailure = startFailure(slot.id, handle, exit, slot.failures + 1);
     }

@@ -34,6 +34,14 @@ export function exitLine(id: number, handle: ExitedProcess, exit: WorkerExit): s
   return `worker[${id}] exited ${exitHow(exit)} pid=${handle.pid}${early}`;
 }
 
+/** Why a process failed, in a phrase fit for `status`: the spawn's error, its reported failure, its kill, or how it exited. */
+export function exitReason(handle: ExitedProcess, exit: WorkerExit): string {
+  if (handle.spawnError !== undefined) return `could not be spawned: ${describeSpawnError(handle.spawnError)}`;
+  if (handle.failure !== undefined) return describeFailure(handle.failure);
+  if (handle.killReason !== undefined) return handle.killReason;
+  return `exited ${exitHow(exit)}${handle.readyAt === undefined ? ' before it was ready' : ' soon after it was ready'}`;
+}
+
 /** What the master knows of a process that exited. */
 export interface ExitedProcess {
   readonly pid: number | undefined;

@@ -38,6 +38,11 @@ export interface WorkerStatus extends WorkerInfo {
   readonly ussBytes: number | undefined;
   /** CPU use, % of one core, since the previous status (or over the process's life on the first). */
   readonly cpuPercent: number | undefined;
+  /**
+   * Why the id's last process failed early (could not be spawned: which limit; failed to load;
+   * exited before or right after ready), while the id has no ready process; undefined otherwise.
+   */
+  readonly lastError?: string | undefined;
 }
 
 /** A snapshot of the whole pool. */
@@ -45,10 +50,12 @@ export interface PoolStatus {
   /** The master's pid. */
   readonly pid: number;
   readonly state: SupervisorState;
-  /** How many workers the pool keeps. */
+  /** How many workers the pool keeps (its target). */
   readonly size: number;
   /** Task loops per worker process (--concurrency). */
   readonly concurrency: number;
+  /** How many ids are held by a ready, running worker now: below `size` while ids wait to be (re)spawned. */
+  readonly live?: number;
   /** Paused: workers hold between tasks until resumed. */
   readonly paused: boolean;
   /** When `start()` was called. */
