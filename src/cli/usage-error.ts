@@ -34,8 +34,8 @@ export function explainUsageError(message: string, flags: readonly string[]): st
     .join('; ');
 }
 
-/** The flag closest to `arg`, if one is close enough to be a likely misspelling. */
-function nearest(arg: string, flags: readonly string[]): string | undefined {
+/** The flag closest to `arg`, if one is close enough to be a likely misspelling; else undefined. */
+export function nearest(arg: string, flags: readonly string[]): string | undefined {
   const best = flags.map((flag) => ({ flag, d: distance(arg, flag) })).sort((x, y) => x.d - y.d)[0];
   return best !== undefined && best.d <= Math.max(2, Math.floor(arg.length / 3)) ? best.flag : undefined;
 }
