@@ -26,11 +26,11 @@ describe('the packed package, installed as a user would', () => {
     run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project.dir, tarball), `typescript@${tsVersion()}`, '@types/node@20'], 300_000);
   });
 
-  it('ships only dist and the README, with bin and types', () => {
+  it('ships only dist, the README, LICENSE and CHANGELOG, with bin and types', () => {
     const files = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
     const paths = files[0]!.files.map((f) => f.path);
     assert.ok(paths.includes('dist/cli/main.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/worker/entry.cjs'));
-    assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(p)), paths.join(', '));
+    assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(p)), paths.join(', '));
   });
 
   it('npx supervise --help works from the consumer project', () => {
