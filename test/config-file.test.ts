@@ -16,13 +16,13 @@ describe('--config', () => {
     const file = join(tmp.dir, 'pool.json');
     writeFileSync(file, JSON.stringify({ app: fixture('app.cjs'), workers: 3, poll: 1, control: join(tmp.dir, 'sock') }));
     const cli = startCli(['--config', file], { env: { TASK_MS: '20' } });
-    await cli.waitForLog(/master ready pid=\d+ workers=3/, 20_000);
+    await cli.waitForLog(/master ready pid=\d+ workers=3/, 60_000);
     assert.deepEqual([...cli.workerPids().keys()].sort(), [0, 1, 2]);
 
     writeFileSync(file, JSON.stringify({ app: fixture('app.cjs'), workers: 2, poll: 1, control: join(tmp.dir, 'sock'), timeout: 30 }));
     process.kill(cli.pid, 'SIGHUP');
-    await cli.waitForLog(/config \S+pool\.json reread: applied workers 3 → 2; changed but needs a restart: timeout/, 20_000);
-    await cli.waitForLog(/worker\[2\] (exited|retired)/, 30_000);
+    await cli.waitForLog(/config \S+pool\.json reread: applied workers 3 → 2; changed but needs a restart: timeout/, 60_000);
+    await cli.waitForLog(/worker\[2\] (exited|retired)/, 60_000);
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     tmp.remove();
@@ -32,7 +32,7 @@ describe('--config', () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ app: fixture('app.cjs'), wrokers: 3 }));
-    const result = await runCli(['--config', file]);
+    const result = await runCli(['--config', file], { ms: 60_000 });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, `supervise: ${file}: unknown option "wrokers" (did you mean "workers"?)\n`);
     tmp.remove();
@@ -43,7 +43,7 @@ describe('--config', () => {
     const file = join(tmp.dir, 'pool.mjs');
     writeFileSync(file, `export default { app: ${JSON.stringify(fixture('app.cjs'))}, workers: 3, bootTimeout: 9, poll: 4 };\n`);
     const shown = async (args: string[], env: Record<string, string> = {}) => {
-      const result = await runCli(['--config', file, '--print-config', ...args], { env });
+      const result = await runCli(['--config', file, '--print-config', ...args], { env, ms: 60_000 });
       assert.equal(result.code, 0, result.stderr);
       return JSON.parse(result.stdout) as Record<string, unknown>;
     };

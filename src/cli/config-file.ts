@@ -15,16 +15,17 @@ import { DEFAULTS, type ResolvedOptions } from '../shared/options.js';
 /** A config file that cannot be used: a usage mistake (exit 2), one line naming the file. */
 export class ConfigFileError extends Error {}
 
-/** The config file `argv` (before a bare `--`) or SUPERVISE_CONFIG names, absolute; else undefined. */
+/** The config file `argv` (before a bare `--`) or SUPERVISE_CONFIG names, absolute ('' for an empty --config); else undefined. */
 export function configPath(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): string | undefined {
   const end = argv.indexOf('--');
   const args = end < 0 ? argv : argv.slice(0, end);
-  let given: string | undefined = env['SUPERVISE_CONFIG'];
+  let given: string | undefined = env['SUPERVISE_CONFIG'] === '' ? undefined : env['SUPERVISE_CONFIG'];
   for (const [i, token] of args.entries()) {
-    if (token === '--config') given = args[i + 1];
+    if (token === '--config') given = args[i + 1] ?? '';
     else if (token.startsWith('--config=')) given = token.slice('--config='.length);
   }
-  return given === undefined || given === '' ? undefined : resolve(cwd, given);
+  // An empty --config is kept as '' for readConfigFile to refuse.
+  return given === undefined ? undefined : given === '' ? '' : resolve(cwd, given);
 }
 
 /** camelCase (bootTimeout) to the flag's kebab-case (boot-timeout); a kebab key stays as it is. */
@@ -45,6 +46,7 @@ let reads = 0;
  */
 export async function readConfigFile(path: string, flags: readonly string[]): Promise<Record<string, unknown>> {
   const shown = JSON.stringify(path);
+  if (path === '') throw new ConfigFileError('missing value for --config: give the options file (JSON, .js, .mjs or .cjs)');
   let value: unknown;
   if (['.js', '.mjs', '.cjs'].includes(extname(path))) {
     try {
