@@ -56,7 +56,7 @@ describe('the packed package, installed as a user would', () => {
   it('npm pack builds first (prepack): the tarball holds dist, the bin, the types and the README, and nothing else', () => {
     const { paths } = packed;
     for (const path of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker/entry.cjs', 'README.md', 'package.json']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
-    assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(p)), paths.join(', '));
+    assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(p)), paths.join(', '));
     assert.ok(!paths.some((p) => p.endsWith('.map')), 'no source maps');
   });
 

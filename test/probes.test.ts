@@ -18,10 +18,10 @@ describe('probes on the metrics address', () => {
     const cli = startCli(['--app', fixture('fails-while.cjs'), '--workers', '3', '--poll', '2', '--metrics', '127.0.0.1:0', '--control', join(tmp.dir, 'sock')], {
       env: { FAIL_WHILE: marker, FAIL_ID: '1' },
     });
-    const metrics = new URL((await cli.waitForLog(/metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/))[1]!);
+    const metrics = new URL((await cli.waitForLog(/metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/, 60_000))[1]!);
     const livez = new URL('/livez', metrics).href;
     const readyz = new URL('/readyz', metrics).href;
-    await cli.waitForLog(/master ready/);
+    await cli.waitForLog(/master ready/, 60_000);
     await waitFor(async () => (await httpRequest(readyz)).status === 200, 10_000, '/readyz 200 once the pool is up');
     assert.equal((await httpRequest(readyz)).body, 'ok\n');
     assert.deepEqual([(await httpRequest(livez)).status, (await httpRequest(livez)).body], [200, 'ok\n']);

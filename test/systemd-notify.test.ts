@@ -30,7 +30,7 @@ async function receiver(path: string): Promise<{ received: Datagram[] }> {
     if (line === 'listening') listening = true;
     else received.push(JSON.parse(line) as Datagram);
   });
-  await waitFor(() => listening, 10_000, 'the receiver bound');
+  await waitFor(() => listening, 60_000, 'the receiver bound');
   return { received };
 }
 
@@ -44,7 +44,7 @@ describe('systemd notify', () => {
       env: { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000', TASK_MS: '20' },
     });
     const has = (field: string) => received.findIndex((d) => d.fields.includes(field));
-    await waitFor(() => has('READY=1') >= 0, 20_000, 'READY=1');
+    await waitFor(() => has('READY=1') >= 0, 60_000, 'READY=1');
     const ready = received[has('READY=1')]!;
     assert.ok(ready.fields.includes(`MAINPID=${cli.pid}`), ready.fields.join(' '));
     assert.ok(ready.fields.includes('STATUS=2 workers ready'), ready.fields.join(' '));
@@ -57,7 +57,7 @@ describe('systemd notify', () => {
     }
 
     process.kill(cli.pid, 'SIGHUP');
-    await cli.waitForLog(/reload done/, 30_000);
+    await cli.waitForLog(/reload done/, 60_000);
     const reloading = await waitFor(() => received.find((d) => d.fields.includes('RELOADING=1')), 10_000, 'RELOADING=1');
     const usec = Number(reloading.fields.find((f) => f.startsWith('MONOTONIC_USEC='))?.slice('MONOTONIC_USEC='.length));
     // Same clock (CLOCK_MONOTONIC): sent before the receiver read it, not long before.
@@ -78,7 +78,7 @@ describe('systemd notify', () => {
     const cli = startCli(['--app', fixture('app.cjs'), '--control', join(tmp.dir, 'sock')], {
       env: { NOTIFY_SOCKET: join(tmp.dir, 'none.sock'), PATH: join(tmp.dir, 'empty') },
     });
-    await cli.waitForLog(/master ready/, 20_000);
+    await cli.waitForLog(/master ready/, 60_000);
     assert.match(cli.stderr(), /NOTIFY_SOCKET is set but neither python3 nor systemd-notify is on PATH/);
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);

@@ -18,6 +18,7 @@ import { notifierFromEnv } from '../services/systemd-notify.js';
 import { Logger, indentStack } from '../shared/log.js';
 import { isLoggedStartFailure } from '../master/worker-failure.js';
 import { appStack } from '../shared/app-stack.cjs';
+import { ConfigFileError, configPath, printableOptions, readConfigFile, watchConfigFile } from './config-file.js';
 import type { SupervisorOptions } from '../shared/options.js';
 
 /**
@@ -81,16 +82,19 @@ const OPTIONS = {
   'stop-signal': { type: 'string', requiresArg: true, describe: 'with -- <program>: the signal a graceful stop sends it <SIG>', defaultDescription: 'TERM' },
   'stop-wait': { requiresArg: true, describe: 'with -- <program>: seconds a graceful stop waits for its IDLE, then its exit, before SIGKILL <seconds>', defaultDescription: '10' },
   'exit-codes': { type: 'string', requiresArg: true, describe: 'with -- <program>: exit codes that mean "recycled on purpose", respawned with no backoff <n,n…>', defaultDescription: '0' },
+  config: { type: 'string', requiresArg: true, describe: 'read options from this file: JSON, or .js/.mjs/.cjs exporting an object; flags and SUPERVISE_* win over it; HUP rereads it' },
+  'print-config': { type: 'boolean', describe: 'print the options in effect (flags, env, file, defaults) as JSON and exit' },
 } as const;
 
 /** Parses argv; on a usage error prints one line (with a did-you-mean for a misspelt flag) and exits 2. */
-async function parseArgs(argv: string[]) {
+async function parseArgs(argv: string[], fileOptions: Record<string, unknown>) {
   return yargs(argv)
     .scriptName('supervise')
     .usage(
       '$0 --app <file> [--workers N] [--poll S] [--preload]\n$0 [--workers N] [options] -- <program> [args…]   ({id} in args: the worker id)\n$0 status [--json] | ctl reload|scale N|pause|resume|stop [--graceful]|reopen-logs\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.',
     )
     .options(OPTIONS)
+    .config(fileOptions)
     .env('SUPERVISE')
     .strict()
     .version(version)
@@ -142,7 +146,9 @@ async function main(): Promise<void> {
   if (strayEnv !== undefined) die(strayEnv, EXIT_USAGE);
   const misplaced = nodeArgMisuse(argv);
   if (misplaced !== undefined) die(misplaced, EXIT_USAGE);
-  const args = lastOfRepeated(await parseArgs(argv), ['node-arg', 'nodeArg', '_']);
+  const file = configPath(argv, process.env);
+  const fileOptions = file === undefined ? {} : await readConfig(file);
+  const args = lastOfRepeated(await parseArgs(argv, fileOptions), ['node-arg', 'nodeArg', '_']);
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
   const control = await controlPath(args.control, args['pid-file']);
@@ -178,6 +184,10 @@ async function main(): Promise<void> {
     handleSignals: true,
   };
   let supervisor = create(options);
+  if (args['print-config'] === true) {
+    process.stdout.write(JSON.stringify(printableOptions(supervisor.options), null, 2) + '\n');
+    return;
+  }
   process.title = 'supervise: master';
   // Under systemd (Type=notify): pinging the watchdog from now, READY=1 once start() resolves.
   const notifier = notifierFromEnv(process.env, new Logger(supervisor.options.logFormat, supervisor.options.quiet, supervisor.options.logStream));
@@ -203,6 +213,7 @@ async function main(): Promise<void> {
       await supervisor.start();
     }
     notifier?.follow(supervisor);
+    if (file !== undefined) watchConfigFile(file, fileOptions, Object.keys(OPTIONS), supervisor, argv, process.env, new Logger(supervisor.options.logFormat, supervisor.options.quiet, supervisor.options.logStream));
   } catch (error) {
     // A signal stopped the start: its handler ends the process (0) once every worker is gone.
     if (isSuperviseError(error) && error.code === ErrorCode.STOPPED) return;
@@ -215,6 +226,18 @@ async function main(): Promise<void> {
       die(withAppStack(error, options.app), START_USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_APP);
     }
     throw error;
+  }
+}
+
+/** The options in config `file`; a file that cannot be used exits 2 with one line (the module's own error shows its stack). */
+async function readConfig(file: string): Promise<Record<string, unknown>> {
+  try {
+    return await readConfigFile(file, Object.keys(OPTIONS));
+  } catch (error) {
+    if (error instanceof ConfigFileError) die(error.message, EXIT_USAGE);
+    process.stderr.write(`supervise: the config file ${JSON.stringify(file)} threw: ${error instanceof Error ? error.stack : String(error)}\n`);
+    said = true;
+    process.exit(EXIT_USAGE);
   }
 }
 

@@ -93,6 +93,8 @@ function optionValues(name: string, rng: Random, n: number): Value[] {
       return [good('127.0.0.1:0'), bad('8080'), bad('nohost'), bad('127.0.0.1:99999'), bad('')];
     case 'dashboard-token':
       return [either(`tok-${rng.int(0, 1e9)}-${'k'.repeat(rng.int(0, 40))}`), either('x')];
+    case 'config':
+      return [bad('/nonexistent/supervise-fuzz.json'), bad('')];
     case 'preload':
     case 'quiet':
       return [good(), good('true'), good('false'), either('maybe')];
@@ -203,7 +205,8 @@ function makeCase(rng: Random, index: number, options: readonly string[]): Case 
   const appRoll = rng.next();
   if (appRoll < 0.85) picks.push({ name: 'app', value: good(APP()) });
   else if (appRoll < 0.95) picks.push({ name: 'app', value: bad(rng.pick([join(tmp.dir, 'no', 'such.js'), tmp.dir, ''])) });
-  const names = options.filter((o) => o !== 'app' && o !== 'help' && o !== 'version');
+  // --print-config, like --help, exits 0 having started nothing: neither a start nor a refusal.
+  const names = options.filter((o) => o !== 'app' && o !== 'help' && o !== 'version' && o !== 'print-config');
   const count = rng.int(0, 5);
   for (let k = 0; k < count; k++) {
     const name = rng.pick(names);
