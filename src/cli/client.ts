@@ -2,8 +2,9 @@
  * `supervise status` and `supervise ctl …`: talk to a running master over its control socket.
  * Exit 0 when the master did it, 1 when there is no master or it refused, 2 for a usage mistake.
  */
-import yargs from 'yargs';
-import { CONTROL_COMMANDS, type ControlCommand, type ControlRequest } from '../services/control-server.js';
+import type { ControlRequest } from '../services/control-server.js';
+import { CONTROL_COMMANDS, type ControlCommand } from '../services/control-commands.js';
+import { writeSync } from 'node:fs';
 import { defaultControlPath, sendControl } from './control-client.js';
 import { isSuperviseError } from '../shared/errors.cjs';
 import { formatStatus } from './status-table.js';
@@ -48,6 +49,7 @@ export function ctlCommandMistake(argv: readonly string[]): string | undefined {
 
 /** Parses the client commands; usage mistakes exit 2 with one line. */
 async function parse(argv: string[], version: string) {
+  const { default: yargs } = await import('yargs');
   return yargs(argv)
     .scriptName('supervise')
     .usage('$0 status | ctl <command>\n\nTalks to a running master over its control socket.')
@@ -71,11 +73,45 @@ async function parse(argv: string[], version: string) {
     .parseAsync();
 }
 
+/** The arguments of the client, as yargs gives them. */
+type ClientArgs = Awaited<ReturnType<typeof parse>>;
+
+/**
+ * `status [--json] [--control <path>] [--pid-file <path>]`, the common case, parsed without yargs
+ * (whose loading is most of the command's start-up); undefined for anything else (help, ctl, a
+ * mistake, SUPERVISE_* variables other than those two), which yargs parses, and explains.
+ */
+export function quickStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ClientArgs | undefined {
+  if (argv[0] !== 'status') return undefined;
+  const values: Record<string, string> = {};
+  for (const key of Object.keys(env)) {
+    if (!key.startsWith('SUPERVISE_')) continue;
+    if (key !== 'SUPERVISE_CONTROL' && key !== 'SUPERVISE_PID_FILE') return undefined;
+    const value = env[key];
+    if (value === undefined || value === '') return undefined;
+    values[key === 'SUPERVISE_CONTROL' ? 'control' : 'pid-file'] = value;
+  }
+  let json = false;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    const match = /^--(control|pid-file)(?:=(.*))?$/.exec(arg);
+    if (match === null) return undefined;
+    const value = match[2] ?? argv[++i];
+    if (value === undefined || value === '' || (match[2] === undefined && value.startsWith('-'))) return undefined;
+    values[match[1]!] = value;
+  }
+  return { _: ['status'], $0: 'supervise', json, ...values } as ClientArgs;
+}
+
 /** Runs `supervise status …` or `supervise ctl …` (argv without the node and script paths). */
 export async function runClient(argv: string[], version: string): Promise<void> {
   const mistake = ctlCommandMistake(argv);
   if (mistake !== undefined) die(mistake, 2);
-  const args = await parse(argv, version);
+  const args = quickStatusArgs(argv) ?? (await parse(argv, version));
   const [verb] = args._;
   const path = (args.control as string | undefined) ?? defaultControlPath(args['pid-file'] as string | undefined);
   let request: ControlRequest;
@@ -100,8 +136,23 @@ export async function runClient(argv: string[], version: string): Promise<void> 
   }
   if (!reply.ok) die(reply.error, 1);
   if (reply.status !== undefined) {
-    process.stdout.write(args['json'] === true ? JSON.stringify(reply.status, null, 2) + '\n' : formatStatus(reply.status));
+    writeOut(args['json'] === true ? JSON.stringify(reply.status, null, 2) + '\n' : formatStatus(reply.status));
   } else {
-    process.stdout.write(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done\n`);
+    writeOut(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done\n`);
+  }
+}
+
+/**
+ * Writes `text` to stdout straight to fd 1: process.stdout alone loads a dozen modules (net,
+ * streams), a good part of what `status` costs. A non-blocking fd that fills (EAGAIN) gets the rest
+ * through process.stdout, which waits for it.
+ */
+function writeOut(text: string): void {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch {
+    process.stdout.write(bytes.subarray(done));
   }
 }

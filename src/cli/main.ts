@@ -4,22 +4,18 @@
  * Supervisor with signal handling on, and maps failures to one line and an exit code. No logic
  * here that the API lacks.
  */
-import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { runClient } from './client.js';
-import { defaultControlPath } from './control-client.js';
-import { isControlServed } from '../services/control-server.js';
+import './compile-cache.js'; // first: it caches the compilation of every module loaded after it
+import { readFileSync, writeSync } from 'node:fs';
 import { ErrorCode, isSuperviseError, type SuperviseError } from '../shared/errors.cjs';
 import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
 import { lastOfRepeated, nodeArgMisuse, numeric } from './argv-checks.js';
-import { Supervisor } from '../master/supervisor.js';
-import { notifierFromEnv } from '../services/systemd-notify.js';
-import { Logger, indentStack } from '../shared/log.js';
-import { isLoggedStartFailure } from '../master/worker-failure.js';
-import { appStack } from '../shared/app-stack.cjs';
-import { ConfigFileError, configPath, printableOptions, readConfigFile, watchConfigFile } from './config-file.js';
+import type { Supervisor } from '../master/supervisor.js';
+import type { appStack as AppStack } from '../shared/app-stack.cjs';
+import type { indentStack as IndentStack } from '../shared/log.js';
+import type * as ConfigFile from './config-file.js';
 import type { SupervisorOptions } from '../shared/options.js';
+// yargs, the client and the master are imported when needed (below), not here: `--version` and
+// `status` must not pay for the master's module graph and yargs (~2/3 of the start-up of the CLI).
 
 /**
  * Exit code for a mistake in the command as given, found before anything started: a flag, a value,
@@ -48,7 +44,7 @@ function die(message: string, code: number): never {
 }
 
 /** A start failure's message, followed by the app's own stack when it is the app's failure (not a usage mistake). */
-function withAppStack(error: SuperviseError, app: string | undefined): string {
+function withAppStack(error: SuperviseError, app: string | undefined, appStack: typeof AppStack, indentStack: typeof IndentStack): string {
   const appCode = error.code === ErrorCode.APP_LOAD || error.code === ErrorCode.WORKER;
   const stack = (error as { appStack?: string }).appStack ?? (appCode && app !== undefined && error.cause !== undefined ? appStack(error, app, true) : undefined);
   return stack !== undefined ? `${error.message}\n${indentStack(stack)}` : error.message;
@@ -88,6 +84,7 @@ const OPTIONS = {
 
 /** Parses argv; on a usage error prints one line (with a did-you-mean for a misspelt flag) and exits 2. */
 async function parseArgs(argv: string[], fileOptions: Record<string, unknown>) {
+  const { default: yargs } = await import('yargs');
   return yargs(argv)
     .scriptName('supervise')
     .usage(
@@ -119,7 +116,9 @@ async function parseArgs(argv: string[], fileOptions: Record<string, unknown>) {
  */
 async function controlPath(asked: string | undefined, pidFile: string | undefined): Promise<string | undefined> {
   if (asked !== undefined) return asked;
+  const { defaultControlPath } = await import('./control-client.js');
   const path = defaultControlPath(pidFile);
+  const { isControlServed } = await import('../services/control-server.js');
   if (!(await isControlServed(path))) return path;
   process.stderr.write(`supervise: control socket ${path} is in use by another master; this one serves none (give --control or --pid-file)\n`);
   return undefined;
@@ -133,7 +132,8 @@ async function main(): Promise<void> {
     delete process.env['SUPERVISE_NOTIFY_FD'];
     delete process.env['SUPERVISE_WORKERS'];
   }
-  const all = hideBin(process.argv);
+  // What yargs' hideBin does for a plain `node script` (not an Electron app): without loading yargs.
+  const all = process.argv.slice(2);
   // Everything after the first `--` is the program and its arguments, never our flags.
   const dash = all.indexOf('--');
   const argv = dash < 0 ? all : all.slice(0, dash);
@@ -141,13 +141,24 @@ async function main(): Promise<void> {
   if (command !== undefined && command.length === 0) die('nothing after --: give the program to run, e.g. supervise --workers 4 -- php worker.php {id}', EXIT_USAGE);
   const miscased = miscasedFlag(argv, [...Object.keys(OPTIONS), 'json', 'graceful', 'help', 'version']);
   if (miscased !== undefined) die(explainUsageError(`Unknown argument: ${miscased}`, Object.keys(OPTIONS)), EXIT_USAGE);
-  if (argv[0] === 'status' || argv[0] === 'ctl') return runClient(argv, version);
+  if (argv[0] === 'status' || argv[0] === 'ctl') return (await import('./client.js')).runClient(argv, version);
   const strayEnv = unknownEnvOption(process.env, Object.keys(OPTIONS));
   if (strayEnv !== undefined) die(strayEnv, EXIT_USAGE);
   const misplaced = nodeArgMisuse(argv);
   if (misplaced !== undefined) die(misplaced, EXIT_USAGE);
-  const file = configPath(argv, process.env);
-  const fileOptions = file === undefined ? {} : await readConfig(file);
+  // `supervise --version` alone, answered as yargs would, without loading it.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return printVersion();
+  // The master side, loaded while yargs parses (not at the top: see above).
+  const master = Promise.all([
+    import('../master/supervisor.js'),
+    import('../services/systemd-notify.js'),
+    import('../shared/log.js'),
+    import('../master/worker-failure.js'),
+    import('../shared/app-stack.cjs'),
+  ]);
+  const config = await import('./config-file.js');
+  const file = config.configPath(argv, process.env);
+  const fileOptions = file === undefined ? {} : await readConfig(config, file);
   const args = lastOfRepeated(await parseArgs(argv, fileOptions), ['node-arg', 'nodeArg', '_']);
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
@@ -183,9 +194,10 @@ async function main(): Promise<void> {
     metrics: args.metrics as string,
     handleSignals: true,
   };
-  let supervisor = create(options);
+  const [{ Supervisor }, { notifierFromEnv }, { Logger, indentStack }, { isLoggedStartFailure }, { appStack }] = await master;
+  let supervisor = create(Supervisor, options);
   if (args['print-config'] === true) {
-    process.stdout.write(JSON.stringify(printableOptions(supervisor.options), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(config.printableOptions(supervisor.options), null, 2) + '\n');
     return;
   }
   process.title = 'supervise: master';
@@ -209,11 +221,11 @@ async function main(): Promise<void> {
       // once), or it cannot be served: run without one, as when it was taken before we looked.
       if (!(args.control === undefined && isSuperviseError(error) && error.code === ErrorCode.CONTROL)) throw error;
       process.stderr.write(`supervise: ${error.message}; this one serves no control socket (give --control or --pid-file)\n`);
-      supervisor = create({ ...options, control: undefined as unknown as string });
+      supervisor = create(Supervisor, { ...options, control: undefined as unknown as string });
       await supervisor.start();
     }
     notifier?.follow(supervisor);
-    if (file !== undefined) watchConfigFile(file, fileOptions, Object.keys(OPTIONS), supervisor, argv, process.env, new Logger(supervisor.options.logFormat, supervisor.options.quiet, supervisor.options.logStream));
+    if (file !== undefined) config.watchConfigFile(file, fileOptions, Object.keys(OPTIONS), supervisor, argv, process.env, new Logger(supervisor.options.logFormat, supervisor.options.quiet, supervisor.options.logStream));
   } catch (error) {
     // A signal stopped the start: its handler ends the process (0) once every worker is gone.
     if (isSuperviseError(error) && error.code === ErrorCode.STOPPED) return;
@@ -223,29 +235,38 @@ async function main(): Promise<void> {
         said = true;
         process.exit(EXIT_APP);
       }
-      die(withAppStack(error, options.app), START_USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_APP);
+      die(withAppStack(error, options.app, appStack, indentStack), START_USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_APP);
     }
     throw error;
   }
 }
 
 /** The options in config `file`; a file that cannot be used exits 2 with one line (the module's own error shows its stack). */
-async function readConfig(file: string): Promise<Record<string, unknown>> {
+async function readConfig(config: typeof ConfigFile, file: string): Promise<Record<string, unknown>> {
   try {
-    return await readConfigFile(file, Object.keys(OPTIONS));
+    return await config.readConfigFile(file, Object.keys(OPTIONS));
   } catch (error) {
-    if (error instanceof ConfigFileError) die(error.message, EXIT_USAGE);
+    if (error instanceof config.ConfigFileError) die(error.message, EXIT_USAGE);
     process.stderr.write(`supervise: the config file ${JSON.stringify(file)} threw: ${error instanceof Error ? error.stack : String(error)}\n`);
     said = true;
     process.exit(EXIT_USAGE);
   }
 }
 
+/** Prints the version as yargs would; straight to fd 1, since process.stdout alone loads a dozen modules (net, streams). */
+function printVersion(): void {
+  try {
+    writeSync(1, `${version}\n`);
+  } catch {
+    process.stdout.write(`${version}\n`); // fd 1 a non-blocking pipe that is full (EAGAIN)
+  }
+}
+
 /** A Supervisor for the CLI's options (a bad one exits 2 with one line), ending the process when it stops. */
-function create(options: SupervisorOptions): Supervisor {
+function create(SupervisorClass: typeof Supervisor, options: SupervisorOptions): Supervisor {
   let supervisor: Supervisor;
   try {
-    supervisor = new Supervisor(options);
+    supervisor = new SupervisorClass(options);
   } catch (error) {
     if (isSuperviseError(error)) die(error.message, EXIT_USAGE);
     throw error;

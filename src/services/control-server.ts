@@ -7,6 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import { makeDir } from '../shared/make-dir.js';
 import { ErrorCode, SuperviseError, firstLine, isSuperviseError } from '../shared/errors.cjs';
+import type { ControlCommand } from './control-commands.js';
 import type { Logger } from '../shared/log.js';
 import type { PoolStatus } from './pool-status.js';
 
@@ -17,11 +18,7 @@ export interface ControlRequest {
   readonly graceful?: boolean;
 }
 
-/** The commands of the control socket. */
-export type ControlCommand = 'status' | 'reload' | 'scale' | 'pause' | 'resume' | 'stop' | 'reopen-logs';
-
-/** The commands, for validation and help. */
-export const CONTROL_COMMANDS: readonly ControlCommand[] = ['status', 'reload', 'scale', 'pause', 'resume', 'stop', 'reopen-logs'];
+export { CONTROL_COMMANDS, type ControlCommand } from './control-commands.js';
 
 /** The answer to one request. */
 export type ControlReply = { readonly ok: true; readonly status?: PoolStatus } | { readonly ok: false; readonly error: string; readonly code?: string };

@@ -2,8 +2,8 @@
  * Resolves and imports the user's app and checks that it keeps the app contract. Runs in workers
  * always, and in the master only with `--preload`.
  */
-import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 
@@ -98,6 +98,51 @@ function pickExports(namespace: Record<string, unknown>, path: string): App {
   return source as unknown as App;
 }
 
+/**
+ * True when Node would load `path` as CommonJS by its name alone: `.cjs`, or `.js` in a package
+ * whose package.json does not say `"type": "module"`. Such an app is loaded with require(): an
+ * import() would start the ESM loader in every worker, ~6% of a cold respawn, for nothing.
+ */
+function isCommonJs(path: string): boolean {
+  if (path.endsWith('.cjs')) return true;
+  if (!path.endsWith('.js')) return false;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(dir, 'package.json'), 'utf8');
+    } catch {
+      // no package.json here: look further up
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type !== 'module';
+      } catch {
+        return false; // a broken package.json: let import() say what is wrong
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * The app's exports by require(), or undefined when the file turned out to be ESM that require()
+ * cannot load (ES syntax in a .js file with top-level await): then import() loads it.
+ */
+function requireUnlessEsm(path: string): Record<string, unknown> | undefined {
+  try {
+    return commonJsNamespace(require(path));
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') return undefined;
+    throw error;
+  }
+}
+
+/** What import() would give for CommonJS exports: the object itself (named exports), or them as `default`. */
+function commonJsNamespace(exports: unknown): Record<string, unknown> {
+  return (typeof exports === 'object' && exports !== null) || typeof exports === 'function' ? (exports as Record<string, unknown>) : { default: exports };
+}
+
 /** Explains the common "Unknown file extension" failure of loading TypeScript without a loader. */
 function loadHint(error: unknown, path: string): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -122,7 +167,7 @@ export async function loadApp(path: string, reload = 0): Promise<App> {
     url.searchParams.set('supervise-reload', String(reload));
   }
   try {
-    namespace = (await import(url.href)) as Record<string, unknown>;
+    namespace = (isCommonJs(path) && requireUnlessEsm(path)) || ((await import(url.href)) as Record<string, unknown>);
   } catch (error) {
     throw new SuperviseError(ErrorCode.APP_LOAD, `app ${path} failed to load: ${firstLine(error)}${loadHint(error, path)}`, {
       cause: error,

@@ -11,7 +11,7 @@ import { Histogram, TASK_SECONDS_BOUNDS } from '../shared/histogram.cjs';
 import { endChildren, endOwnGroupOnExit } from './children.cjs';
 import { reopenOutput } from './output.cjs';
 import { Program } from './program.cjs';
-import { TaskSlots } from './task-loop.cjs';
+import type { TaskSlots } from './task-loop.cjs';
 import {
   isProtocolMessage,
   type AssignMessage,
@@ -245,7 +245,9 @@ function runTasks(app: App, ctx: WorkerContext): Promise<void> {
 
 /** With --concurrency c > 1: runs the c slots' loops until stopping; a failed task is handled as in runTasks. */
 function runSlots(app: App, ctx: WorkerContext, concurrency: number): Promise<void> {
-  slots = new TaskSlots(concurrency);
+  // Required here, not at the top: a worker without --concurrency never pays for loading it.
+  const { TaskSlots: Slots } = require('./task-loop.cjs') as typeof import('./task-loop.cjs');
+  slots = new Slots(concurrency);
   return slots
     .run(app, ctx.id, ctx.signal, {
       stopping: () => stopping,
