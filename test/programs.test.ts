@@ -2,8 +2,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, isAlive, killStarted, runCli, startCli, track, waitFor, type RunningCli } from './helpers.js';
+import { ROOT, fixture, isAlive, killStarted, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 
 after(killStarted);
 
@@ -182,6 +183,31 @@ describe('programs: the protocol feeds status and --timeout', () => {
     await cli.exited;
   });
 });
+
+for (const [kind, command] of [
+  ['python-worker', ['python3', join(ROOT, 'examples', 'python-worker', 'worker.py')]],
+  ['shell-worker', [join(ROOT, 'examples', 'shell-worker', 'worker.sh')]],
+] as const) {
+  describe(`examples/${kind}`, { skip: kind === 'python-worker' && !HAS_PYTHON ? 'python3 not installed' : false }, () => {
+    it('works the whole queue through a HUP and a QUIT: every job done once, none left claimed', async () => {
+      const tmp = tempDir('supervise-queue-');
+      after(() => tmp.remove());
+      const env = { QUEUE_DIR: tmp.dir };
+      execFileSync(command[0], [...command.slice(1), 'seed', '10'], { env: { ...process.env, ...env } });
+      const cli = startCli(['--workers', '3', '--', ...command, 'work', '{id}'], { env });
+      const done = (): number => readdirSync(join(tmp.dir, 'done')).filter((f) => !f.startsWith('.')).length;
+      await waitFor(() => done() >= 2, 30_000, 'two jobs done');
+      cli.child.kill('SIGHUP');
+      await cli.waitForLog(/reload done: 3 workers/, 30_000);
+      await waitFor(() => done() === 10, 60_000, `all ten jobs done in:\n${cli.stdout()}`);
+      cli.child.kill('SIGQUIT');
+      assert.equal((await cli.exited).code, 0);
+      assert.equal((cli.stdout().match(/: job-\d+ done/g) ?? []).length, 10, cli.stdout());
+      assert.deepEqual(readdirSync(join(tmp.dir, 'pending')), []);
+      for (const id of ['0', '1', '2']) assert.deepEqual(readdirSync(join(tmp.dir, 'claimed', id)), [], `id ${id} left a claim`);
+    });
+  });
+}
 
 describe('programs: bad input', () => {
   it('a missing program is one clear line and exit 2, nothing started', async () => {
