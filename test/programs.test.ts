@@ -160,6 +160,38 @@ describe('programs: reload and stop signals', () => {
   });
 });
 
+describe('programs: pause', () => {
+  it('with --pause-signal/--resume-signal: ctl pause holds each program after its job, ctl resume lets it go on', async () => {
+    const cli = startCli(['--workers', '2', '--pause-signal', 'USR2', '--resume-signal', 'CONT', '--', SH, '{id}'], { env: { NOTIFY: '1', JOB_SECONDS: '0.5' } });
+    await jobsStarted(cli, 2);
+    const env = { XDG_RUNTIME_DIR: join(cli.controlPath, '..') };
+    const paused = await runCli(['ctl', 'pause'], { env });
+    assert.equal(paused.code, 0, paused.stderr);
+    for (const id of [0, 1]) assert.match(cli.stdout(), new RegExp(`^hold ${id}$`, 'm'));
+    const status = await runCli(['status', '--json'], { env });
+    assert.deepEqual((JSON.parse(status.stdout) as { workers: Array<{ paused: boolean }> }).workers.map((w) => w.paused), [true, true]);
+    const heldAt = cli.stdout().length;
+    assert.equal((await runCli(['ctl', 'resume'], { env })).code, 0);
+    await waitFor(() => /^go 0$/m.test(cli.stdout()) && /^go 1$/m.test(cli.stdout()), 20_000, 'both programs resumed');
+    const beforeGo = cli.stdout().slice(heldAt, cli.stdout().search(/^go \d$/m));
+    assert.doesNotMatch(beforeGo, /^job \S+ start$/m, 'no job started while held');
+    await waitFor(() => (cli.stdout().slice(heldAt).match(/^job \S+ start$/gm) ?? []).length >= 2, 20_000, 'jobs again after resume');
+    cli.child.kill('SIGQUIT');
+    assert.equal((await cli.exited).code, 0);
+    assert.deepEqual(cutJobs(cli.stdout()), []);
+  });
+
+  it('without --pause-signal, pausing a program is refused in one line', async () => {
+    const cli = startCli(['--workers', '1', '--', SH, '{id}']);
+    await jobsStarted(cli, 1);
+    const result = await runCli(['ctl', 'pause'], { env: { XDG_RUNTIME_DIR: join(cli.controlPath, '..') } });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /cannot pause: a program run after -- holds only with --pause-signal and --resume-signal/);
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+  });
+});
+
 describe('programs: the protocol feeds status and --timeout', () => {
   it('BUSY..IDLE are tasks in status, STATUS= shows there, and a job busy past --timeout is killed', async () => {
     // Two quick jobs, a status line, then a job that never ends.

@@ -70,6 +70,8 @@ const OPTIONS = {
   metrics: { type: 'string', requiresArg: true, describe: 'serve Prometheus metrics at http://<host:port>/metrics, loopback unless a token is set' },
   'stop-signal': { type: 'string', requiresArg: true, describe: 'with -- <program>: the signal a graceful stop sends it <SIG>', defaultDescription: 'TERM' },
   'stop-wait': { requiresArg: true, describe: 'with -- <program>: seconds a graceful stop waits for its IDLE, then its exit, before SIGKILL <seconds>', defaultDescription: '10' },
+  'pause-signal': { type: 'string', requiresArg: true, describe: 'with -- <program>: the signal that holds it after its job, for pause (with --resume-signal) <SIG>', defaultDescription: 'none: cannot pause' },
+  'resume-signal': { type: 'string', requiresArg: true, describe: 'with -- <program>: the signal that lets a paused program go on <SIG>', defaultDescription: 'none' },
   'exit-codes': { type: 'string', requiresArg: true, describe: 'with -- <program>: exit codes that mean "recycled on purpose", respawned with no backoff <n,n…>', defaultDescription: '0' },
 } as const;
 
@@ -139,6 +141,8 @@ async function main(): Promise<void> {
     ...(command !== undefined ? { command } : { app: args.app as string }),
     ...(args['stop-signal'] !== undefined && { stopSignal: args['stop-signal'] }),
     ...(args['stop-wait'] !== undefined && { stopWait: args['stop-wait'] as number }),
+    ...(args['pause-signal'] !== undefined && { pauseSignal: args['pause-signal'] }),
+    ...(args['resume-signal'] !== undefined && { resumeSignal: args['resume-signal'] }),
     ...(args['exit-codes'] !== undefined && { exitCodes: [args['exit-codes']] as unknown as number[] }),
     workers: args.workers as number,
     poll: args.poll as number,
