@@ -275,6 +275,9 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   if ((input.pauseSignal === undefined) !== (input.resumeSignal === undefined)) {
     throw new SuperviseError(ErrorCode.OPTION, '--pause-signal and --resume-signal go together (Laravel queue:work: --pause-signal USR2 --resume-signal CONT)');
   }
+  if (command !== undefined && input.concurrency !== undefined && input.concurrency !== 1) {
+    throw new SuperviseError(ErrorCode.OPTION, '--concurrency runs task loops of an app; a program run after -- is one process per worker: use --workers');
+  }
   if (command !== undefined && input.maxRss !== undefined) throw new SuperviseError(ErrorCode.OPTION, '--max-rss measures a Node worker\'s memory; it does not apply to a program run after --');
   if (command !== undefined && input.preload === true) throw new SuperviseError(ErrorCode.OPTION, '--preload loads an app in the master; a program run after -- has nothing to preload');
   const logFormat = input.logFormat ?? 'human';
