@@ -11,16 +11,30 @@ import { resolveHttpServices, type HttpAddress } from '../services/http-address.
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
 export type LogFormat = 'human' | 'json';
 
-/** Options of `new Supervisor(options)`. Either `app` or `command` is required, not both. */
-export interface SupervisorOptions {
-  /** Path of the app file (CommonJS, ESM, or ESM with a default export); relative to `cwd`. */
-  readonly app?: string;
-  /**
-   * Run this program instead of an app (`supervise -- <program> [args…]`): N copies, executed
-   * directly (no shell). `{id}` in any element becomes the worker's id (`{{id}}` a literal `{id}`).
-   * The program is looked up on PATH (or relative to `cwd` when it holds a `/`) at construction.
-   */
-  readonly command?: readonly string[];
+/**
+ * Options of `new Supervisor(options)`: exactly one of `app` (a Node app file) or `command` (any
+ * program) is required; the rest are {@link PoolOptions}.
+ */
+export type SupervisorOptions = PoolOptions &
+  (
+    | {
+        /** Path of the app file (CommonJS, ESM, or ESM with a default export); relative to `cwd`. */
+        readonly app: string;
+        readonly command?: never;
+      }
+    | {
+        /**
+         * Run this program instead of an app (`supervise -- <program> [args…]`): N copies, executed
+         * directly (no shell). `{id}` in any element becomes the worker's id (`{{id}}` a literal `{id}`).
+         * The program is looked up on PATH (or relative to `cwd` when it holds a `/`) at construction.
+         */
+        readonly command: readonly string[];
+        readonly app?: never;
+      }
+  );
+
+/** The options of a pool beside its `app` or `command`. */
+export interface PoolOptions {
   /** With `command`: the signal a graceful stop sends the program. Default 'SIGTERM'. */
   readonly stopSignal?: string;
   /** With `command`: seconds a graceful stop waits for the program (for its IDLE, then its exit) before SIGKILL. Default 10. */
