@@ -11,7 +11,7 @@ export type {
   WorkerFailure,
   WorkerInfo,
 } from './master/supervisor.js';
-export type { LogFormat, ResolvedOptions, SupervisorOptions } from './shared/options.js';
+export type { LogFormat, PoolOptions, ResolvedOptions, SupervisorOptions } from './shared/options.js';
 export type { WorkerExit, WorkerState } from './master/worker-handle.js';
 export type { App, WorkerContext } from './shared/app-loader.cjs';
 export type { FailurePhase } from './shared/protocol.cjs';

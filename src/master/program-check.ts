@@ -80,6 +80,7 @@ export function checkProgram(options: ResolvedOptions): { options: ResolvedOptio
       exitCodes: options.exitCodes,
       workers: options.workers,
       ...(setpriv !== undefined && { setpriv }),
+      ...(options.pauseSignal !== undefined && options.resumeSignal !== undefined && { pauseSignal: options.pauseSignal, resumeSignal: options.resumeSignal }),
     },
   };
 }

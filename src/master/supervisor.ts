@@ -266,6 +266,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   pause(): Promise<void> {
     if (!this.#active()) return Promise.reject(this.#stoppedError('pause'));
+    if (this.#options.command !== undefined && this.#options.pauseSignal === undefined) {
+      const error = new SuperviseError(ErrorCode.OPTION, 'cannot pause: a program run after -- holds only with --pause-signal and --resume-signal (Laravel queue:work: USR2 and CONT)');
+      this.#log.error('pause', error.message);
+      return Promise.reject(error);
+    }
     this.#setPaused(true);
     return this.#waiters.until('pause', () => !this.#paused || this.#slots.held().every((h) => h.holding || h.state === 'stopping'));
   }

@@ -12,22 +12,40 @@ import { resolveHttpServices, type HttpAddress } from '../services/http-address.
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
 export type LogFormat = 'human' | 'json';
 
-/** Options of `new Supervisor(options)`. Either `app` or `command` is required, not both. */
-export interface SupervisorOptions {
-  /** Path of the app file (CommonJS, ESM, or ESM with a default export); relative to `cwd`. */
-  readonly app?: string;
-  /**
-   * Run this program instead of an app (`supervise -- <program> [args…]`): N copies, executed
-   * directly (no shell). `{id}` in any element becomes the worker's id (`{{id}}` a literal `{id}`).
-   * The program is looked up on PATH (or relative to `cwd` when it holds a `/`) at construction.
-   */
-  readonly command?: readonly string[];
+/**
+ * Options of `new Supervisor(options)`: exactly one of `app` (a Node app file) or `command` (any
+ * program) is required; the rest are {@link PoolOptions}.
+ */
+export type SupervisorOptions = PoolOptions &
+  (
+    | {
+        /** Path of the app file (CommonJS, ESM, or ESM with a default export); relative to `cwd`. */
+        readonly app: string;
+        readonly command?: never;
+      }
+    | {
+        /**
+         * Run this program instead of an app (`supervise -- <program> [args…]`): N copies, executed
+         * directly (no shell). `{id}` in any element becomes the worker's id (`{{id}}` a literal `{id}`).
+         * The program is looked up on PATH (or relative to `cwd` when it holds a `/`) at construction.
+         */
+        readonly command: readonly string[];
+        readonly app?: never;
+      }
+  );
+
+/** The options of a pool beside its `app` or `command`. */
+export interface PoolOptions {
   /** With `command`: the signal a graceful stop sends the program. Default 'SIGTERM'. */
   readonly stopSignal?: string;
   /** With `command`: seconds a graceful stop waits for the program (for its IDLE, then its exit) before SIGKILL. Default 10. */
   readonly stopWait?: number;
   /** With `command`: exit codes that mean "recycled on purpose" (respawned with no backoff). Default [0]. */
   readonly exitCodes?: readonly number[];
+  /** With `command`: the signal that makes the program hold after its job (pause); with `resumeSignal`. Default: a program cannot be paused. */
+  readonly pauseSignal?: string;
+  /** With `command` and `pauseSignal`: the signal that makes it go on. */
+  readonly resumeSignal?: string;
   /** How many workers, ids 0..workers-1. A positive integer; default 1. */
   readonly workers?: number;
   /** Seconds between backstop sweeps that refill any missing id; also the cap of the restart backoff. Default 30. */
@@ -172,6 +190,8 @@ export interface ResolvedOptions {
   readonly stopSignal: NodeJS.Signals;
   readonly stopWait: number;
   readonly exitCodes: readonly number[];
+  readonly pauseSignal: NodeJS.Signals | undefined;
+  readonly resumeSignal: NodeJS.Signals | undefined;
   readonly workers: number;
   readonly poll: number;
   readonly preload: boolean;
@@ -342,9 +362,15 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     throw new SuperviseError(ErrorCode.OPTION, 'missing --app: give the path of the app file that exports workerStart, or a program after --: supervise -- <program> [args…]');
   }
   if (command === undefined) {
-    for (const [key, flag] of [['stopSignal', 'stop-signal'], ['stopWait', 'stop-wait'], ['exitCodes', 'exit-codes']] as const) {
+    for (const [key, flag] of [['stopSignal', 'stop-signal'], ['stopWait', 'stop-wait'], ['exitCodes', 'exit-codes'], ['pauseSignal', 'pause-signal'], ['resumeSignal', 'resume-signal']] as const) {
       if (input[key] !== undefined) throw new SuperviseError(ErrorCode.OPTION, `--${flag} applies only to a program run after --, not to --app`);
     }
+  }
+  if ((input.pauseSignal === undefined) !== (input.resumeSignal === undefined)) {
+    throw new SuperviseError(ErrorCode.OPTION, '--pause-signal and --resume-signal go together (Laravel queue:work: --pause-signal USR2 --resume-signal CONT)');
+  }
+  if (command !== undefined && input.concurrency !== undefined && input.concurrency !== 1) {
+    throw new SuperviseError(ErrorCode.OPTION, '--concurrency runs task loops of an app; a program run after -- is one process per worker: use --workers');
   }
   if (command !== undefined && input.maxRss !== undefined) throw new SuperviseError(ErrorCode.OPTION, '--max-rss measures a Node worker\'s memory; it does not apply to a program run after --');
   if (command !== undefined && input.preload === true) throw new SuperviseError(ErrorCode.OPTION, '--preload loads an app in the master; a program run after -- has nothing to preload');
@@ -362,6 +388,8 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     stopSignal: signalOption('stop-signal', input.stopSignal),
     stopWait: amountOption('stop-wait', input.stopWait, DEFAULTS.stopWait, true),
     exitCodes: exitCodesOption(input.exitCodes),
+    pauseSignal: optional(input.pauseSignal, () => signalOption('pause-signal', input.pauseSignal)),
+    resumeSignal: optional(input.resumeSignal, () => signalOption('resume-signal', input.resumeSignal)),
     workers: integerOption('workers', input.workers, DEFAULTS.workers, 1),
     poll: amountOption('poll', input.poll, DEFAULTS.poll, false),
     preload: booleanOption('preload', input.preload),

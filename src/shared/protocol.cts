@@ -119,6 +119,9 @@ export interface ProgramConfig {
   readonly stopWaitMs: number;
   /** Exit codes that mean "recycled on purpose" (the master respawns with no backoff). */
   readonly exitCodes: readonly number[];
+  /** Sent to hold the program after its job (pause) and to let it go on (resume); absent: pause never reaches the program. */
+  readonly pauseSignal?: NodeJS.Signals;
+  readonly resumeSignal?: NodeJS.Signals;
   /** The pool's size when this worker was spawned: SUPERVISE_WORKERS. */
   readonly workers: number;
   /** Absolute path of util-linux's setpriv, to give the program a parent-death signal; absent when not installed. */

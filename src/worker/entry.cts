@@ -140,7 +140,8 @@ function progress(): ToMaster {
   const busySince = startedAt !== undefined ? Math.floor(performance.timeOrigin + startedAt) : null;
   const busySlots = slots !== undefined ? slots.busy : busy ? 1 : 0;
   const status = programStatus !== undefined ? { status: programStatus } : {};
-  return { supervise: 1, type: 'progress', tasks, busySince, busySlots, paused: releaseHold !== undefined && busySlots === 0, durations: durations.snapshot(), ...status };
+  const held = (releaseHold !== undefined && busySlots === 0) || program?.held === true;
+  return { supervise: 1, type: 'progress', tasks, busySince, busySlots, paused: held, durations: durations.snapshot(), ...status };
 }
 
 /** Sends the counters (heartbeat, an answer to 'report', a hold). */
@@ -151,6 +152,7 @@ function report(): void {
 /** Pause (hold after the current task) or resume; a hold also ends on stop. */
 function setPaused(value: boolean): void {
   paused = value;
+  program?.setPaused(value);
   if (!value) releaseHold?.();
 }
 
@@ -347,6 +349,10 @@ async function loadStallProof(path: string): Promise<App> {
  * counts its BUSY..IDLE spans as tasks, and exits as it did: with its code (128+n for a signal).
  */
 async function runProgram(spec: ProgramConfig, id: number): Promise<never> {
+  void send({ supervise: 1, type: 'ready' });
+  // Spawned while the pool is paused: the program starts only on resume (it never ran, so it holds).
+  if (paused && spec.pauseSignal !== undefined) await holdWhilePaused();
+  if (stopping) return process.exit(0);
   const run = new Program(spec, id, {
     busy: () => {
       busy = true;
@@ -360,11 +366,11 @@ async function runProgram(spec: ProgramConfig, id: number): Promise<never> {
     status: (text) => {
       programStatus = text;
     },
+    held: report,
   });
   program = run;
   if (stopping) run.stop(false, GRACE_MS); // asked to stop while spawning
   if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);
-  void send({ supervise: 1, type: 'ready' });
   const exit = await run.exited;
   // The SIGTERM of a quick stop reaches the program and this process at once: let this one's
   // handler (and a stop message in flight) run before deciding the exit was the program's own.

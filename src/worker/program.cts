@@ -20,6 +20,8 @@ export interface ProgramHooks {
   idle(): void;
   /** STATUS=<text>. */
   status(text: string): void;
+  /** The program may have begun to hold (paused and between jobs): report it. */
+  held?(): void;
 }
 
 /** How the program ended: a code, or the signal that ended it, or the error that kept it from starting. */
@@ -57,6 +59,8 @@ export class Program {
   #done = false;
   #timer: NodeJS.Timeout | undefined;
   #partial = '';
+  /** Paused: the pause signal was sent; `held` once the program is also between jobs. */
+  #paused = false;
 
   constructor(config: ProgramConfig, id: number, hooks: ProgramHooks) {
     this.#config = config;
@@ -121,6 +125,23 @@ export class Program {
     );
   }
 
+  /**
+   * Pause (true) or resume (false) with --pause-signal/--resume-signal; resolves nothing, but
+   * `held` turns true once the program is paused and between jobs (at once, or at its IDLE=1).
+   */
+  setPaused(paused: boolean): void {
+    const { pauseSignal, resumeSignal } = this.#config;
+    if (this.#done || pauseSignal === undefined || resumeSignal === undefined || paused === this.#paused) return;
+    this.#paused = paused;
+    this.#kill(paused ? pauseSignal : resumeSignal);
+    this.#hooks.held?.();
+  }
+
+  /** True while paused and not busy: the program holds between jobs. */
+  get held(): boolean {
+    return this.#paused && !this.#busy;
+  }
+
   /** The stop signal now, then SIGKILL after --stop-wait. */
   #sendStopSignal(): void {
     if (this.#done || this.#signalled) return;
@@ -165,6 +186,7 @@ export class Program {
         if (this.#busy) {
           this.#busy = false;
           this.#hooks.idle();
+          if (this.#paused) this.#hooks.held?.();
         }
         return this.#answerIdle();
       case 'STATUS':

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SuperviseError } from '../../dist/shared/errors.cjs';
-import { resolveOptions } from '../../dist/shared/options.js';
+import { resolveOptions, type SupervisorOptions } from '../../dist/shared/options.js';
 import { findProgram } from '../../dist/master/program-check.js';
 import { expandId } from '../../dist/worker/program.cjs';
 
@@ -62,7 +62,7 @@ describe('program options', () => {
 
   it('refuses an app and a command together, program options with an app, --preload with a command, bad values', () => {
     const app = join(dir, 'runs');
-    assert.throws(() => resolveOptions({ app, command: ['sh'] }), /give either --app .* or a program after --/);
+    assert.throws(() => resolveOptions({ app, command: ['sh'] } as unknown as SupervisorOptions), /give either --app .* or a program after --/);
     assert.throws(() => resolveOptions({ app, stopWait: 3 }), /--stop-wait applies only to a program/);
     assert.throws(() => resolveOptions({ command: ['sh'], preload: true }), /--preload/);
     assert.throws(() => resolveOptions({ command: ['sh'], stopSignal: 'NOPE' }), /invalid --stop-signal: "NOPE"/);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
-import type { SupervisorOptions } from '../../dist/shared/options.js';
+import type { PoolOptions } from '../../dist/shared/options.js';
 import { Supervisor, type WorkerInfo } from '../../dist/master/supervisor.js';
 import type { WorkerExit } from '../../dist/master/worker-handle.js';
 import { FakePool, flush, fixture, track } from './fakes.js';
@@ -14,7 +14,7 @@ const APP = fixture('app.cjs');
 const FAILED_LOAD = { supervise: 1, type: 'failed', phase: 'load', message: 'cannot reach the config server' } as const;
 
 /** A supervisor over a fake pool; poll 1 s caps the backoff at 1000 ms. */
-function setup(options: Partial<SupervisorOptions> = {}) {
+function setup(options: Partial<PoolOptions> = {}) {
   const pool = new FakePool();
   const sv = new Supervisor(
     { app: APP, workers: 2, poll: 1, grace: 5, quiet: true, ...options },
@@ -24,7 +24,7 @@ function setup(options: Partial<SupervisorOptions> = {}) {
 }
 
 /** Starts `sv` and makes every worker spawned so far ready; resolves once start() did. */
-async function started(options: Partial<SupervisorOptions> = {}) {
+async function started(options: Partial<PoolOptions> = {}) {
   const { pool, sv } = setup(options);
   const start = sv.start();
   for (const { child } of pool.spawned) child.ready();
