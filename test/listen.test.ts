@@ -1,10 +1,10 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fixture, isAlive, killStarted, procState, runCli, startCli, tempDir, waitFor, type RunningCli } from './helpers.js';
+import { CLI, fixture, isAlive, killStarted, procState, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 import { get, startLoad, type LoadResult, type Target } from './http-load.js';
 
 after(killStarted);
@@ -161,7 +161,7 @@ describe('--listen: workers share the master\'s socket', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const result = await underLoad({ socketPath: path }, true, async () => {});
     assert.deepEqual(result.errors, {});
-    const live = await runCli(['--app', APP, '--listen', path]);
+    const live = await runCli(['--app', APP, '--listen', path], { ms: 60_000 });
     assert.equal(live.code, 2);
     assert.match(live.stderr, /cannot listen on .*app\.sock: a live process is listening on it/);
     cli.child.kill('SIGTERM');
@@ -174,13 +174,13 @@ describe('--listen: workers share the master\'s socket', () => {
     const taken = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => taken.once('listening', r));
     const port = (taken.address() as { port: number }).port;
-    const inUse = await runCli(['--app', APP, '--listen', `127.0.0.1:${port}`]);
+    const inUse = await runCli(['--app', APP, '--listen', `127.0.0.1:${port}`], { ms: 60_000 });
     taken.close();
     assert.equal(inUse.code, 2);
     assert.match(inUse.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use \\(EADDRINUSE\\)`));
     assert.doesNotMatch(inUse.stderr, /spawn|\n\s+at /);
     for (const bad of ['127.0.0.1:99999', 'example.com:80', '::1:80']) {
-      const r = await runCli(['--app', APP, '--listen', bad]);
+      const r = await runCli(['--app', APP, '--listen', bad], { ms: 60_000 });
       assert.equal(r.code, 2, bad);
       assert.match(r.stderr, /invalid --listen: "/);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -201,6 +201,38 @@ describe('--listen: workers share the master\'s socket', () => {
     assert.notEqual(uid, '0', 'the answering worker is not root');
     cli.child.kill('SIGTERM');
     await cli.exited;
+  });
+});
+
+describe('--listen: systemd socket activation', () => {
+  const activate = ['/usr/bin/systemd-socket-activate', '/bin/systemd-socket-activate'].find((p) => statSafe(p));
+  it('a master started with LISTEN_FDS adopts the socket instead of binding; the first connection waits and is served', { skip: activate === undefined && 'systemd-socket-activate is not installed' }, async () => {
+    // systemd-socket-activate needs a port of its own: take a free one from the OS, then free it.
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const runtime = tempDir();
+    const child = spawn(activate!, ['-l', `127.0.0.1:${port}`, process.execPath, CLI, '--app', APP, '--workers', '2', '--control', join(runtime.dir, 'c.sock')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    track(child.pid);
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      for (const m of c.toString().matchAll(/spawned pid=(\d+)/g)) track(Number(m[1]));
+    });
+    await waitFor(() => err.includes('Listening on'), 20_000, 'systemd-socket-activate listening');
+    // The master starts on this first connection, which waits in the backlog until a worker accepts.
+    const first = await get({ port });
+    assert.ok(first.pid > 0);
+    assert.match(err, new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
+    const load = await underLoad({ port }, false, async () => {});
+    assert.deepEqual(load.errors, {});
+    assert.ok(load.byPid.size >= 1);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    runtime.remove();
   });
 });
 

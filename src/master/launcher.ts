@@ -50,7 +50,7 @@ export class Launcher {
 
   /** Loads the app (of code `generation`) in this process, for beforeFork; rejects as loadApp does. */
   async preload(generation: number): Promise<void> {
-    this.#app = await loadApp(this.#setup.options.app, generation, this.#setup.options.listen.length > 0);
+    this.#app = await loadApp(this.#setup.options.app, generation, (this.#setup.listeners?.fds.length ?? 0) > 0);
   }
 
   /** Runs the preloaded app's beforeFork(id) in this process; its failure is logged, never fatal. */

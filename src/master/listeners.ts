@@ -4,12 +4,13 @@
  * and accepts on them itself.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
 import { formatListenAddress, type ListenAddress } from '../shared/listen-address.js';
 import type { ListenerConfig } from '../shared/protocol.cjs';
+import { activatedFds } from './socket-activation.js';
 
 /** The first fd a worker sees its listeners on: 0-2 are stdio, 3 the IPC channel. */
 export const FIRST_LISTENER_FD = 4;
@@ -49,7 +50,7 @@ const LISTEN_ONCE = `const net = require('node:net'); let left = Number(process.
 for (let fd = 3; fd < 3 + Number(process.argv[1]); fd++) {
   const s = net.createServer();
   s.on('error', (e) => { process.stderr.write(fd + ' ' + e.code + '\\n'); process.exit(1); });
-  s.listen({ fd, backlog: 511 }, () => { process.stdout.write(fd + ' ' + ((s.address() || {}).port ?? '') + '\\n'); if (--left === 0) process.exit(0); });
+  s.listen({ fd, backlog: 511 }, () => { process.stdout.write(fd + ' ' + JSON.stringify(s.address()) + '\\n'); if (--left === 0) process.exit(0); });
 }`;
 
 const WHY: Record<string, string> = {
@@ -89,6 +90,8 @@ function clearStaleSocket(address: ListenAddress & { kind: 'unix' }): void {
 export class Listeners {
   readonly #addresses: readonly ListenAddress[];
   #handles: ServerHandle[] = [];
+  /** Sockets systemd passed (LISTEN_FDS): adopted, not bound; their files are not ours to remove. */
+  #adopted: number[] = [];
   #info: ListenerInfo[] = [];
 
   constructor(addresses: readonly ListenAddress[]) {
@@ -102,13 +105,13 @@ export class Listeners {
 
   /** The master's fds of the bound sockets, in order: the extra stdio of every worker. */
   get fds(): readonly number[] {
-    return this.#handles.map((handle) => handle.fd);
+    return this.#adopted.length > 0 ? this.#adopted : this.#handles.map((handle) => handle.fd);
   }
 
   /** What workers are told about the listeners (their fds, and what an app's listen() matches). */
   get configs(): readonly ListenerConfig[] {
     return this.#info.map((info, i) => {
-      const asked = this.#addresses[i];
+      const asked = this.#adopted.length > 0 ? undefined : this.#addresses[i];
       return {
         fd: info.fd,
         ...(info.port !== undefined && { port: info.port }),
@@ -119,11 +122,14 @@ export class Listeners {
   }
 
   /**
-   * Binds every address, synchronously, in order. Throws SuperviseError E_LISTEN naming the address
+   * Binds every address, synchronously, in order; or, when systemd passed sockets (LISTEN_PID is
+   * this process, LISTEN_FDS counts them), adopts those instead, whatever the addresses. Throws SuperviseError E_LISTEN naming the address
    * and why (in use, permission, no such interface); whatever was bound before is closed again.
    */
   bind(): void {
     try {
+      this.#adopted = activatedFds();
+      if (this.#adopted.length > 0) return this.#listenOnce();
       for (const address of this.#addresses) this.#bindOne(address);
       if (this.#handles.length > 0) this.#listenOnce();
     } catch (error) {
@@ -142,15 +148,24 @@ export class Listeners {
     });
     if (run.status === 0) {
       for (const line of run.stdout.trim().split('\n')) {
-        const [fd, port] = line.split(' ');
-        const i = Number(fd) - 3;
+        const space = line.indexOf(' ');
+        const i = Number(line.slice(0, space)) - 3;
+        const address = JSON.parse(line.slice(space + 1)) as { address?: string; port?: number } | string | null;
+        if (this.#adopted.length > 0) {
+          this.#info.push(adoptedInfo(address, FIRST_LISTENER_FD + i));
+          continue;
+        }
         const asked = this.#info[i]?.port;
-        if (asked !== undefined && Number(port) !== asked) throw failure(this.#addresses[i]!, `${WHY['EADDRINUSE']} (EADDRINUSE)`);
+        const port = typeof address === 'object' ? address?.port : undefined;
+        if (asked !== undefined && port !== asked) throw failure(this.#addresses[i]!, `${WHY['EADDRINUSE']} (EADDRINUSE)`);
       }
       return;
     }
     const [fd, code = 'an unknown error'] = (run.stderr ?? '').trim().split(' ');
     const i = Number(fd) - 3;
+    if (this.#adopted.length > 0) {
+      throw new SuperviseError(ErrorCode.LISTEN, `cannot listen on socket-activated fd ${fd} (LISTEN_FDS): ${WHY[code] ?? code}`);
+    }
     const address = this.#addresses[i] ?? this.#addresses[0]!;
     throw failure(address, code in WHY ? `${WHY[code]} (${code})` : `listen failed: ${firstLine(run.error ?? (run.stderr || code))}`);
   }
@@ -182,7 +197,14 @@ export class Listeners {
   /** Closes the master's sockets (workers' copies stay until they close them) and removes its socket files. */
   close(): void {
     for (const handle of this.#handles) handle.close();
-    for (const info of this.#info) {
+    for (const fd of this.#adopted) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    for (const info of this.#adopted.length > 0 ? [] : this.#info) {
       if (info.path === undefined) continue;
       try {
         unlinkSync(info.path);
@@ -191,6 +213,16 @@ export class Listeners {
       }
     }
     this.#handles = [];
+    this.#adopted = [];
     this.#info = [];
   }
+}
+
+/** How an adopted socket shows, from what the helper's `server.address()` said of it. */
+function adoptedInfo(address: { address?: string; port?: number } | string | null, fd: number): ListenerInfo {
+  if (typeof address === 'string' || address === null) return { address: address ?? `fd ${fd}`, kind: 'unix', ...(address !== null && { path: address }), fd };
+  const host = address.address ?? '::';
+  const port = address.port ?? 0;
+  const wildcard = host === '::' || host === '0.0.0.0';
+  return { address: formatListenAddress({ kind: 'tcp', host: wildcard ? undefined : host, port }), kind: 'tcp', host, port, fd };
 }
