@@ -226,7 +226,8 @@ describe('--listen: systemd socket activation', () => {
     // The master starts on this first connection, which waits in the backlog until a worker accepts.
     const first = await get({ port });
     assert.ok(first.pid > 0);
-    assert.match(err, new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
+    // The master's lines come through a pipe, perhaps after the answer.
+    await waitFor(() => new RegExp(`listening on 127\\.0\\.0\\.1:${port}`).test(err), 20_000, `the master's listening line in:\n${err}`);
     const load = await underLoad({ port }, false, async () => {});
     assert.deepEqual(load.errors, {});
     assert.ok(load.byPid.size >= 1);
