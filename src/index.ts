@@ -14,6 +14,8 @@ export type {
 export type { LogFormat, PoolOptions, ResolvedOptions, SupervisorOptions } from './shared/options.js';
 export type { WorkerExit, WorkerState } from './master/worker-handle.js';
 export type { App, WorkerContext } from './shared/app-loader.cjs';
+export type { ListenerInfo } from './master/listeners.js';
+export type { ListenAddress } from './shared/listen-address.js';
 export type { FailurePhase } from './shared/protocol.cjs';
 export type { LastExit, PoolStatus, WorkerStatus } from './services/pool-status.js';
 export type { HistogramSnapshot } from './shared/histogram.cjs';

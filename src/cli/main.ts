@@ -29,7 +29,7 @@ const EXIT_USAGE = 2;
  */
 const EXIT_APP = 1;
 /** The codes of start()'s refusals that are a bad value of the command (EXIT_USAGE), not a failed start. */
-const START_USAGE_CODES: ReadonlySet<string> = new Set([ErrorCode.LOG, ErrorCode.PID_FILE]);
+const START_USAGE_CODES: ReadonlySet<string> = new Set([ErrorCode.LOG, ErrorCode.PID_FILE, ErrorCode.LISTEN]);
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -74,6 +74,7 @@ const OPTIONS = {
   group: { type: 'string', requiresArg: true, describe: 'run the workers with this group', defaultDescription: "the user's" },
   dashboard: { type: 'string', requiresArg: true, describe: 'serve a live page of the pool (reload, scale, pause) on <host:port>, loopback unless a token is set' },
   'dashboard-token': { type: 'string', requiresArg: true, describe: 'secret every dashboard request needs; allows non-loopback addresses (better: SUPERVISE_DASHBOARD_TOKEN)' },
+  listen: { type: 'string', array: true, requiresArg: true, describe: 'share a listening socket with every worker: port, host:port, [::1]:port, or a socket path[:mode] (repeatable)' },
   metrics: { type: 'string', requiresArg: true, describe: 'serve Prometheus metrics at http://<host:port>/metrics, loopback unless a token is set' },
   'stop-signal': { type: 'string', requiresArg: true, describe: 'with -- <program>: the signal a graceful stop sends it <SIG>', defaultDescription: 'TERM' },
   'stop-wait': { requiresArg: true, describe: 'with -- <program>: seconds a graceful stop waits for its IDLE, then its exit, before SIGKILL <seconds>', defaultDescription: '10' },
@@ -196,6 +197,7 @@ async function main(): Promise<void> {
     dashboard: args.dashboard as string,
     dashboardToken: args['dashboard-token'] as string,
     metrics: args.metrics as string,
+    ...(args.listen !== undefined && { listen: args.listen as string[] }),
     handleSignals: true,
   };
   const [{ Supervisor }, { notifierFromEnv }, { Logger, indentStack }, { isLoggedStartFailure }, { appStack }] = await master;

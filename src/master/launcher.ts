@@ -7,6 +7,7 @@ import type { Logger } from '../shared/log.js';
 import type { ResolvedOptions } from '../shared/options.js';
 import type { RuntimeConfig } from '../shared/protocol.cjs';
 import type { Account } from './account.js';
+import type { Listeners } from './listeners.js';
 import { workerLimits } from './hang-watch.js';
 import { describeSpawnError } from './spawn-error.js';
 import type { SpawnWorker } from './spawn-worker.js';
@@ -27,6 +28,8 @@ export interface LaunchSetup {
   readonly signalGroup: SignalGroup;
   /** The pool's size now (a program's SUPERVISE_WORKERS). */
   readonly size?: () => number;
+  /** With --listen: the shared sockets every process inherits. */
+  readonly listeners?: Listeners;
 }
 
 /** Spawns the pool's processes; tracks each exited one until its process group is empty. */
@@ -47,7 +50,7 @@ export class Launcher {
 
   /** Loads the app (of code `generation`) in this process, for beforeFork; rejects as loadApp does. */
   async preload(generation: number): Promise<void> {
-    this.#app = await loadApp(this.#setup.options.app, generation);
+    this.#app = await loadApp(this.#setup.options.app, generation, (this.#setup.listeners?.fds.length ?? 0) > 0);
   }
 
   /** Runs the preloaded app's beforeFork(id) in this process; its failure is logged, never fatal. */
@@ -76,12 +79,13 @@ export class Launcher {
       ...(id !== undefined && { limits: workerLimits(options.maxTasks, options.maxRss), paused }),
       ...(logFiles !== undefined && { logFile: logFiles.path(workerLogName(id)) }),
       ...(runtime.program !== undefined && { program: { ...runtime.program, workers: this.#setup.size?.() ?? options.workers } }),
+      ...(this.#setup.listeners !== undefined && this.#setup.listeners.fds.length > 0 && { listeners: this.#setup.listeners.configs }),
     };
     let child: ChildLike;
     let outputFd: number | undefined;
     try {
       outputFd = logFiles?.openForWorker(workerLogName(id));
-      child = this.#setup.spawnWorker(id, options, config, { outputFd, account });
+      child = this.#setup.spawnWorker(id, options, config, { outputFd, account, listenFds: this.#setup.listeners?.fds });
     } catch (error) {
       this.lastSpawnError = error instanceof Error ? describeSpawnError(error) : firstLine(error);
       log.error('spawn', `${name} could not be spawned: ${this.lastSpawnError}`, { worker: id });

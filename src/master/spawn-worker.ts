@@ -15,6 +15,8 @@ export interface SpawnPlacement {
   readonly outputFd?: number | undefined;
   /** With --user/--group: the account the worker runs as. */
   readonly account?: Account | undefined;
+  /** With --listen: the master's fds of the shared sockets, given to the worker as fds 4, 5, … */
+  readonly listenFds?: readonly number[] | undefined;
 }
 
 /** Starts the process for one id, or (id undefined) a spare that loads the app and waits for one. */
@@ -25,7 +27,7 @@ export const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.cjs', import.
 
 /** Spawns a real worker: a fresh node running the worker entry, leader of its own process group. */
 export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement = {}) => {
-  const { outputFd, account } = placement;
+  const { outputFd, account, listenFds = [] } = placement;
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SUPERVISE_WORKER_ID: id === undefined ? '' : String(id) };
   // The dashboard's secret is the master's: app code (perhaps another user's, with --user) never sees it.
   delete env['SUPERVISE_DASHBOARD_TOKEN'];
@@ -35,7 +37,8 @@ export const spawnWorkerProcess: SpawnWorker = (id, options, config, placement =
     cwd: options.cwd,
     env,
     // stdin is nobody's; stdout/stderr are inherited (or a log file) so a worker's output survives the master.
-    stdio: ['ignore', output, output, 'ipc'],
+    // With --listen, the shared sockets follow the IPC channel (fd 3) as fds 4, 5, …
+    stdio: ['ignore', output, output, 'ipc', ...listenFds],
     // Its own process group: terminal signals reach only the master, which stops workers in order,
     // and a stop can signal the worker's own children with it.
     detached: true,

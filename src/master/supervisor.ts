@@ -21,6 +21,7 @@ import { PoolStop, type StopHost } from './pool-stop.js';
 import { checkProgram } from './program-check.js';
 import { releasePidFile } from './pid-file.js';
 import { acquireStartParts } from './start-up.js';
+import { Listeners, type ListenerInfo } from './listeners.js';
 import type { PoolStatus } from '../services/pool-status.js';
 import { CpuMeter } from '../services/process-stats.js';
 import { PoolCounters, STATUS_REPLY_MS, poolSnapshot, type SnapshotSource } from './pool-snapshot.js';
@@ -52,6 +53,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #options: ResolvedOptions;
   readonly #log: Logger;
   readonly #runtime: RuntimeConfig;
+  readonly #listeners: Listeners;
   readonly #slots = new SlotTable();
   readonly #spares: SparePool;
   readonly #reloader: RollingReload;
@@ -99,7 +101,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(checked.program !== undefined && { program: checked.program }),
       ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
     };
+    this.#listeners = new Listeners(this.#options.listen);
     this.#launcher = new Launcher({
+      listeners: this.#listeners,
       options: this.#options,
       runtime: this.#runtime,
       log: this.#log,
@@ -150,6 +154,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#services.metricsUrl;
   }
 
+  /** With `listen`, once started: the bound sockets (a port 0 resolved), in the order given (`listeners` is EventEmitter's). */
+  get listenAddresses(): readonly ListenerInfo[] {
+    return this.#listeners.info;
+  }
+
   /** One entry per id the pool holds (retiring ids included until they exit), sorted by id. */
   get workers(): WorkerInfo[] {
     return this.#slots.sorted().map((slot) => slotInfo(slot, slot.handle));
@@ -160,7 +169,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * process, then spawns ids 0..N-1, and spares once those are ready. Resolves when every worker has
    * loaded the app and run afterFork. Rejects with SuperviseError E_APP_LOAD or E_APP_EXPORTS if
    * the app cannot load (no task has run; every process is stopped), E_PID_FILE, E_LOG (the log
-   * directory), E_CONTROL (the control socket), E_OPTION (the dashboard or metrics address cannot be bound), E_STOPPED if `stop()` came first, E_STATE if
+   * directory), E_CONTROL (the control socket), E_OPTION (the dashboard or metrics address cannot be bound), E_LISTEN (a `listen` address cannot be bound; nothing was spawned), E_STOPPED if `stop()` came first, E_STATE if
    * called twice.
    */
   async start(): Promise<void> {
@@ -171,6 +180,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log.hold();
     const holdTimer = setTimeout(() => this.#log.release(), START_HOLD_MS);
     try {
+      this.#bindListeners();
       const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
       if (pending !== undefined) await pending;
     } catch (error) {
@@ -393,8 +403,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Releases everything that keeps this process alive or hooked. */
+  /** Binds the --listen sockets (before any worker, and before privileges drop); throws E_LISTEN. */
+  #bindListeners(): void {
+    this.#listeners.bind();
+    for (const { address, kind, fd } of this.#listeners.info) this.#log.info('listen', `listening on ${address}`, { address, kind, fd });
+  }
+
   #finish(): void {
     this.#state = 'stopped';
+    this.#listeners.close();
     this.#clearTimers();
     this.#services.close();
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
@@ -406,6 +423,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #cleanUpOnExit(): void {
     for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
     this.#services.close();
+    this.#listeners.close();
     if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
   }
 

@@ -22,12 +22,21 @@ export interface WorkerContext {
    * `--concurrency c` (0 when c = 1). Absent in afterFork and beforeExit, which run once per process.
    */
   readonly slot?: number;
+
+  /**
+   * With --listen: the shared sockets, in the order given, each `{ fd, port?, host?, path? }`;
+   * `server.listen({ fd })` serves one explicitly (a plain `server.listen(port)` finds its own).
+   */
+  readonly listeners?: readonly { readonly fd: number; readonly port?: number; readonly host?: string; readonly path?: string }[];
 }
 
 /** The app contract: the functions an app module exports (directly or on its default export). */
 export interface App {
-  /** One task. Called again and again in the worker, each call after the previous one settled. */
-  workerStart(id: number, ctx: WorkerContext): unknown;
+  /**
+   * One task. Called again and again in the worker, each call after the previous one settled.
+   * Optional only with --listen (the app's servers are its work); required otherwise.
+   */
+  workerStart?(id: number, ctx: WorkerContext): unknown;
   /** In the master, before each spawn of `id`; called only when the app is preloaded. */
   beforeFork?(id: number): unknown;
   /** In the worker, once, before its first task. */
@@ -84,11 +93,13 @@ function missingWorkerStart(namespace: Record<string, unknown>, path: string): s
 }
 
 /** Picks the contract's functions from a module namespace: named (ESM or CommonJS) or on the default export. */
-function pickExports(namespace: Record<string, unknown>, path: string): App {
-  const source = [namespace, namespace['default']].find(
-    (c): c is Record<string, unknown> =>
-      (typeof c === 'object' || typeof c === 'function') && c !== null && typeof (c as App).workerStart === 'function',
+function pickExports(namespace: Record<string, unknown>, path: string, serving: boolean): App {
+  const candidates = [namespace, namespace['default']].filter(
+    (c): c is Record<string, unknown> => (typeof c === 'object' || typeof c === 'function') && c !== null,
   );
+  let source = candidates.find((c) => typeof c['workerStart'] === 'function');
+  // A server app may export only hooks (on either), or nothing at all.
+  if (source === undefined && serving) source = candidates.find((c) => ['afterFork', 'beforeExit', 'beforeFork'].some((k) => c[k] !== undefined)) ?? {};
   if (source === undefined) throw new SuperviseError(ErrorCode.APP_EXPORTS, missingWorkerStart(namespace, path));
   for (const hook of ['beforeFork', 'afterFork', 'beforeExit'] as const) {
     if (source[hook] !== undefined && typeof source[hook] !== 'function') {
@@ -157,9 +168,9 @@ function loadHint(error: unknown, path: string): string {
  * the file afresh (for a preloading master's HUP); modules the app imports stay cached.
  * Throws SuperviseError E_APP_LOAD (with the app's error as `cause`) when importing fails or
  * reading its exports throws (a getter, a Proxy),
- * E_APP_EXPORTS when workerStart is missing or a hook is not a function.
+ * E_APP_EXPORTS when workerStart is missing (allowed when `serving`: with --listen) or a hook is not a function.
  */
-export async function loadApp(path: string, reload = 0): Promise<App> {
+export async function loadApp(path: string, reload = 0, serving = false): Promise<App> {
   let namespace: Record<string, unknown>;
   const url = pathToFileURL(path);
   if (reload > 0) {
@@ -174,7 +185,7 @@ export async function loadApp(path: string, reload = 0): Promise<App> {
     });
   }
   try {
-    return pickExports(namespace, path);
+    return pickExports(namespace, path, serving);
   } catch (error) {
     if (error instanceof SuperviseError) throw error;
     // A getter or Proxy on the exports threw: the app's own failure, not ours.

@@ -29,6 +29,8 @@ export const ErrorCode = {
   SPAWN: 'E_SPAWN',
   /** The --log-dir cannot be created or written. */
   LOG: 'E_LOG',
+  /** A --listen address cannot be bound (in use, no permission, no such interface). */
+  LISTEN: 'E_LISTEN',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { resolveAppPath } from './app-loader.cjs';
 import { nearest } from './did-you-mean.js';
 import { ErrorCode, SuperviseError } from './errors.cjs';
+import { parseListenAddress, type ListenAddress } from './listen-address.js';
 import { resolveHttpServices, type HttpAddress } from '../services/http-address.js';
 
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
@@ -132,6 +133,14 @@ export interface PoolOptions {
    * `dashboardToken` is set. Default: none.
    */
   readonly metrics?: string;
+  /**
+   * Shared listening sockets the master binds before any worker starts and holds for its life;
+   * every worker accepts on them, and an app's unchanged `server.listen(port)` gets the one of that
+   * port. Each: `8080`, `127.0.0.1:8080`, `[::1]:8080`, or a Unix socket path (with a `/`), with an
+   * optional octal mode: `/run/app.sock:660`. Port 0 takes a free one (see `Supervisor.listenAddresses`).
+   * With it, `workerStart` is optional. Default: none.
+   */
+  readonly listen?: string | number | readonly (string | number)[];
 }
 
 /**
@@ -146,6 +155,8 @@ export const KNOWN_OPTIONS = [
   'stopSignal',
   'stopWait',
   'exitCodes',
+  'pauseSignal',
+  'resumeSignal',
   'workers',
   'poll',
   'preload',
@@ -173,6 +184,7 @@ export const KNOWN_OPTIONS = [
   'dashboard',
   'dashboardToken',
   'metrics',
+  'listen',
 ] as const satisfies ReadonlyArray<keyof SupervisorOptions>;
 
 /** Compile-time check: `true` when KNOWN_OPTIONS names every key of SupervisorOptions, else the keys it lacks. */
@@ -220,6 +232,7 @@ export interface ResolvedOptions {
   readonly dashboard: HttpAddress | undefined;
   readonly dashboardToken: string | undefined;
   readonly metrics: HttpAddress | undefined;
+  readonly listen: readonly ListenAddress[];
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
@@ -331,6 +344,20 @@ function booleanOption(name: string, value: unknown): boolean {
   return value;
 }
 
+/** Checks --listen: one address or a list of them, none twice. */
+function listenOption(value: unknown, cwd: string): ListenAddress[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  const addresses = list.map((item) => parseListenAddress(item, cwd));
+  const seen = new Set<string>();
+  for (const [i, a] of addresses.entries()) {
+    const key = a.kind === 'unix' ? a.path : a.port === 0 ? `0#${i}` : `${a.host ?? '*'}:${a.port}`;
+    if (seen.has(key)) invalid('listen', list[i], 'a new address: another --listen already has this address');
+    seen.add(key);
+  }
+  return addresses;
+}
+
 /**
  * Refuses a key that names no option, from plain JS or a spread of some other object, which would
  * otherwise be ignored without a word: `unknown option wokers (did you mean workers?)`.
@@ -382,6 +409,10 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
   if (typeof env !== 'object' || env === null || Array.isArray(env) || !Object.values(env).every((v) => typeof v === 'string')) invalid('env', env, 'an object of strings');
   const logStream = input.logStream ?? process.stderr;
   if (typeof (logStream as { write?: unknown }).write !== 'function') invalid('log-stream', logStream, 'a writable stream');
+  // A spare loads the app, and a server app listens at load: it would serve before it holds an id.
+  if (input.listen !== undefined && input.spares !== undefined && Number(input.spares) > 0) {
+    invalid('spares', input.spares, '0 with --listen (spares would serve before holding an id; not supported yet)');
+  }
   return {
     app: command !== undefined ? command[0]! : resolveAppPath(input.app as string, cwd),
     command,
@@ -414,6 +445,7 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     logBackups: integerOption('log-backups', input.logBackups, DEFAULTS.logBackups, 1),
     user: accountOption('user', input.user),
     group: accountOption('group', input.group),
+    listen: listenOption(input.listen, cwd),
     ...resolveHttpServices(input.dashboard, input.dashboardToken, input.metrics),
   };
 }

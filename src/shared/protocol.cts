@@ -128,6 +128,18 @@ export interface ProgramConfig {
   readonly setpriv?: string;
 }
 
+/** One shared listening socket, as a worker inherits it (see src/worker/listen.cts). */
+export interface ListenerConfig {
+  /** Its fd in the worker. */
+  readonly fd: number;
+  /** TCP: the bound port, which an app's listen(port) is matched on. */
+  readonly port?: number;
+  /** TCP: the host --listen named (absent: every interface); an app's listen(port, host) must agree. */
+  readonly host?: string;
+  /** Unix: the socket path, which an app's listen(path) is matched on. */
+  readonly path?: string;
+}
+
 /** Runtime settings the master passes on a worker's command line (JSON, argv[3]). */
 export interface RuntimeConfig {
   /** Send a ProgressMessage this often (ms); absent: never. */
@@ -144,6 +156,8 @@ export interface RuntimeConfig {
   readonly program?: ProgramConfig;
   /** --concurrency: task loops in the process; absent: 1. */
   readonly concurrency?: number;
+  /** With --listen: the shared sockets, inherited as fds from 4 on. */
+  readonly listeners?: readonly ListenerConfig[];
 }
 
 /** True when `value` is a message of this protocol (of either direction). */

@@ -9,6 +9,7 @@ import { loadApp, type App, type WorkerContext } from '../shared/app-loader.cjs'
 import { firstLine, isSuperviseError } from '../shared/errors.cjs';
 import { Histogram, TASK_SECONDS_BOUNDS } from '../shared/histogram.cjs';
 import { endChildren, endOwnGroupOnExit } from './children.cjs';
+import { shareListeners, type Serving } from './listen.cjs';
 import { reopenOutput } from './output.cjs';
 import { Program } from './program.cjs';
 import type { TaskSlots } from './task-loop.cjs';
@@ -22,6 +23,9 @@ import {
   type ToMaster,
   type WorkerLimits,
 } from '../shared/protocol.cjs';
+
+/** An app with its task function (optional in App only with --listen). */
+type RunnableApp = App & Required<Pick<App, 'workerStart'>>;
 
 /** Longest run of instant tasks before the loop yields, so IPC and signals are seen within ~10 ms. */
 const YIELD_AFTER_MS = 5;
@@ -63,6 +67,19 @@ let program: Program | undefined;
 let programStatus: string | undefined;
 /** With --log-dir: the file this worker's stdout/stderr go to. */
 let logFile: string | undefined = config.logFile;
+/** With --listen: the shared sockets; their requests count as tasks. */
+const serving: Serving | undefined =
+  config.listeners !== undefined
+    ? shareListeners(config.listeners, {
+        requestDone(ms) {
+          durations.observe(ms / 1000);
+          if (++tasks >= maxTasks) recycle(`served ${tasks} requests`);
+        },
+      })
+    : undefined;
+let stopped: (() => void) | undefined;
+/** Settles when a stop or a recycle is asked for: a server worker without workerStart waits on it. */
+const stopAsked = new Promise<void>((resolve) => (stopped = resolve));
 
 process.title = id === undefined ? 'supervise: spare' : `supervise: worker[${id}]`;
 
@@ -73,6 +90,9 @@ function requestStop(quick: boolean, reason: string): void {
   releaseHold?.();
   // A SIGTERM reached this worker's whole process group, the program included: it is not sent twice.
   program?.stop(quick, GRACE_MS, reason === 'SIGTERM');
+  stopped?.();
+  // At once, not after the current task: the other workers take the new connections meanwhile.
+  void serving?.drain();
   if (quick && !aborter.signal.aborted) aborter.abort(new Error(`worker[${id}] is stopping (${reason})`));
 }
 
@@ -120,6 +140,8 @@ function recycle(reason: string): void {
   recycleReason ??= reason;
   stopping = true;
   program?.stop(false, GRACE_MS);
+  stopped?.();
+  void serving?.drain();
 }
 
 /** Periodic checks that must not cost the task loop anything: master alive, RSS under its limit. */
@@ -186,7 +208,7 @@ function startHeartbeat(everyMs: number): void {
  * only around those, and `taskStartedAt` is written only when the clock is read. It holds the
  * current batch's start, so a task is never thought younger than it is.
  */
-function runTasks(app: App, ctx: WorkerContext): Promise<void> {
+function runTasks(app: RunnableApp, ctx: WorkerContext): Promise<void> {
   // Constants of this closure rather than locals of the async loop: V8 then knows which function
   // the loop calls and inlines it (the loop's closure is made once per process), where a local
   // is an unknown restored from the suspended frame at every await. ~10 ns of each empty task.
@@ -246,7 +268,7 @@ function runTasks(app: App, ctx: WorkerContext): Promise<void> {
 }
 
 /** With --concurrency c > 1: runs the c slots' loops until stopping; a failed task is handled as in runTasks. */
-function runSlots(app: App, ctx: WorkerContext, concurrency: number): Promise<void> {
+function runSlots(app: RunnableApp, ctx: WorkerContext, concurrency: number): Promise<void> {
   // Required here, not at the top: a worker without --concurrency never pays for loading it.
   const { TaskSlots: Slots } = require('./task-loop.cjs') as typeof import('./task-loop.cjs');
   slots = new Slots(concurrency);
@@ -337,7 +359,7 @@ async function loadStallProof(path: string): Promise<App> {
   process.channel?.unref();
   process.once('beforeExit', stalled);
   try {
-    return await loadApp(path);
+    return await loadApp(path, 0, serving !== undefined);
   } finally {
     process.off('beforeExit', stalled);
     process.channel?.ref();
@@ -431,7 +453,7 @@ async function main(): Promise<void> {
   id ??= await awaitAssignment();
   if (limits.maxTasks !== undefined) maxTasks = limits.maxTasks;
   if (app === undefined) return runProgram(config.program!, id);
-  const ctx: WorkerContext = Object.freeze({ id, signal: aborter.signal });
+  const ctx: WorkerContext = Object.freeze({ id, signal: aborter.signal, ...(serving !== undefined && { listeners: serving.listeners }) });
   const concurrency = config.concurrency ?? 1;
   try {
     await app.afterFork?.(id, ctx);
@@ -441,8 +463,13 @@ async function main(): Promise<void> {
   if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);
   // Not awaited: the first task starts in this same tick, before the master can act on `ready`
   // (a reload stops the next old worker on it, and must find this one already working).
+  // A server is ready once it listens on every shared socket (started at load or in afterFork).
+  if (serving !== undefined) await Promise.race([serving.listening(), stopAsked]);
   void send({ supervise: 1, type: 'ready' });
-  await (concurrency > 1 ? runSlots(app, ctx, concurrency) : runTasks(app, Object.freeze({ ...ctx, slot: 0 })));
+  if (app.workerStart === undefined) await stopAsked;
+  else await (concurrency > 1 ? runSlots(app as RunnableApp, ctx, concurrency) : runTasks(app as RunnableApp, Object.freeze({ ...ctx, slot: 0 })));
+  // Every in-flight request answered, every connection closed: only then is the worker done.
+  await serving?.drain();
   // The final counts, so the master's totals miss none of this process's tasks.
   busy = false; // also after a task cut short by a quick stop
   await send(progress());

@@ -51,7 +51,7 @@ export class TaskSlots {
    * task. A task's throw or rejection stops the other slots after their current task, then rejects
    * with the first error (the caller decides whether it is a failure or a quick stop's abort).
    */
-  async run(app: App, id: number, signal: AbortSignal, host: SlotHost): Promise<void> {
+  async run(app: App & Required<Pick<App, 'workerStart'>>, id: number, signal: AbortSignal, host: SlotHost): Promise<void> {
     const workerStart = app.workerStart.bind(app);
     let lastTurn = performance.now();
     let turnPending = false;
