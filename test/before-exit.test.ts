@@ -86,12 +86,13 @@ describe('beforeExit', () => {
     remove();
   });
 
-  it('a hook that throws is logged with its message', async () => {
+  it('a hook that throws is logged with its message and the app\'s stack', async () => {
     const { cli, remove } = await startPool(1, { BEFORE_EXIT: 'throw' });
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     assert.match(cli.stderr(), /worker\[0\] failed in beforeExit: cleanup boom/);
-    assert.doesNotMatch(cli.stderr(), /^\s+at /m, 'no stack trace');
+    // The app's own failure shows where it failed (issue 17, point 3), as node would.
+    assert.match(cli.stderr(), /^\s+at exports\.beforeExit \(.*before-exit\.cjs:\d+:\d+\)$/m, 'the app\'s stack');
     remove();
   });
 });

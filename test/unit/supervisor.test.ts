@@ -570,7 +570,7 @@ describe('Supervisor', () => {
     });
 
     it('exposes the resolved options and the size', () => {
-      const { sv } = setup({ workers: '3' as unknown as number });
+      const { sv } = setup({ workers: 3 });
       assert.equal(sv.options.app, APP);
       assert.equal(sv.options.workers, 3);
       assert.equal(sv.size, 3);
