@@ -86,12 +86,14 @@ describe('beforeExit', () => {
     remove();
   });
 
-  it('a hook that throws is logged with its message', async () => {
+  it('a hook that throws is logged with its message and the app\'s stack', async () => {
     const { cli, remove } = await startPool(1, { BEFORE_EXIT: 'throw' });
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     assert.match(cli.stderr(), /worker\[0\] failed in beforeExit: cleanup boom/);
-    assert.doesNotMatch(cli.stderr(), /^\s+at /m, 'no stack trace');
+    // The app's own failure: its stack follows, indented, the runtime's frames trimmed.
+    assert.match(cli.stderr(), /worker\[0\] failed in beforeExit: cleanup boom\n {4}Error: cleanup boom\n {8}at .*before-exit\.cjs:\d+:\d+\)?\n/);
+    assert.doesNotMatch(cli.stderr(), /dist\/(worker|shared)\//);
     remove();
   });
 });
