@@ -20,6 +20,8 @@ export interface ReloadHost {
   size(): number;
   running(): boolean;
   graceMs(): number;
+  /** --reload-probation in ms (0: ready is enough). */
+  probationMs(): number;
   generation(): number;
   /** Makes `generation` the current code (with --preload, loading it here first); throws if it cannot load. */
   advance(generation: number): Promise<void>;
@@ -40,6 +42,9 @@ export interface ReloadHost {
   /** Called when a reload ends without moving every id (abandoned, or the pool stopped). */
   failed(error: unknown): void;
 }
+
+/** How often a new process on probation is asked whether it has finished a task yet. */
+const PROBATION_ASK_MS = 100;
 
 /** Runs reloads for one pool; owns the candidates (processes loading the new code, holding no id). */
 export class RollingReload {
@@ -117,7 +122,7 @@ export class RollingReload {
     if (handle === undefined) return undefined;
     this.#candidates.add(handle);
     handle.on('loaded', () => this.#host.notify());
-    handle.on('failed', (message) => this.#host.log.error('failed', `reload candidate pid=${handle.pid} ${describeFailure(message)}`));
+    handle.on('failed', (message) => this.#host.log.error('failed', `reload candidate pid=${handle.pid} ${describeFailure(message)}`, { pid: handle.pid, phase: message.phase, stack: message.stack }));
     handle.on('exit', () => {
       this.#candidates.delete(handle);
       this.#host.notify();
@@ -126,9 +131,9 @@ export class RollingReload {
   }
 
   /** Logs an abandoned reload and returns its error; ids already handed over keep the new code. */
-  #abandon(error: unknown, movedIds = 0): SuperviseError {
+  #abandon(error: unknown, movedIds = 0, stack?: string): SuperviseError {
     const message = `reload abandoned: ${firstLine(error)}; ${movedIds === 0 ? 'every worker keeps the old code' : `${movedIds} ids moved, the rest keep the old code`}`;
-    this.#host.log.error('reload', message);
+    this.#host.log.error('reload', message, { moved: movedIds, stack });
     return new SuperviseError(ErrorCode.RELOAD, message, { cause: error });
   }
 
@@ -165,6 +170,42 @@ export class RollingReload {
     // without a task, perhaps before ready, which is no failure of the new code.
     const retired = (): boolean => candidate.state === 'exited' && slot.id >= host.size();
     await host.until('reload', () => candidate.readyAt !== undefined || retired() || this.#abandonedAt(slot, candidate));
+    if (!retired()) await this.#probation(slot, candidate, retired);
+  }
+
+  /**
+   * Holds the reload until `candidate`, the new process of `slot`, has finished its first task or
+   * lived --reload-probation since ready (a server with no tasks passes by living): code that
+   * loads but fails at run time must not move the next id. A failure meanwhile (a reported error,
+   * an exit) abandons the reload; the id itself then respawns with backoff, like any failing id.
+   */
+  async #probation(slot: ReloadSlot, candidate: WorkerHandle, retired: () => boolean): Promise<void> {
+    const host = this.#host;
+    const ms = host.probationMs();
+    if (ms === 0 || candidate.readyAt === undefined) return;
+    let lived = false;
+    const timer = setTimeout(() => {
+      lived = true;
+      host.notify();
+    }, Math.max(0, candidate.readyAt + ms - Date.now()));
+    // Without --timeout a worker sends no heartbeat: ask it for its count of tasks.
+    const ask = setInterval(() => void candidate.refresh(PROBATION_ASK_MS).then(() => host.notify()), PROBATION_ASK_MS);
+    const changed = (): void => host.notify();
+    candidate.on('progress', changed);
+    candidate.on('failed', changed);
+    try {
+      await host.until('reload', () => {
+        if (lived || candidate.tasks > 0 || retired()) return true;
+        if (candidate.failure === undefined && candidate.state !== 'exited') return false;
+        const why = candidate.failure !== undefined ? describeFailure(candidate.failure) : `exited on probation (${candidate.killReason ?? 'before its first task'})`;
+        return this.#abandon(new Error(`worker[${slot.id}] ${why} with the new code`), slot.id + 1, candidate.failure?.stack);
+      });
+    } finally {
+      clearTimeout(timer);
+      clearInterval(ask);
+      candidate.off('progress', changed);
+      candidate.off('failed', changed);
+    }
   }
 
   /** Error ending a reload when the new process for `slot` died before it was ready; else false. */

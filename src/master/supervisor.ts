@@ -349,6 +349,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       size: () => this.#target,
       running: () => this.#state === 'running',
       graceMs: () => this.#graceMs(),
+      probationMs: () => this.#options.reloadProbation * 1000,
       generation: () => this.#generation,
       advance: async (generation) => {
         if (this.#options.preload) await this.#launcher.preload(generation);

@@ -80,15 +80,15 @@ export function isLoggedStartFailure(error: unknown): boolean {
 /**
  * Ends a failed start: drops the lines held back since it began (they led up to the failure),
  * logs the one summary line with the app's stack, then runs `stop` with its own lines dropped too
- * (what a stop after a failed start says is noise). Lines already released (a slow start) stay.
+ * (what a stop after a failed start says is noise), so the summary is the last line. Lines
+ * already released (a slow start) stay.
  */
 export async function logStartFailure(log: Logger, error: SuperviseError, stop: () => Promise<void>): Promise<void> {
-  const held = log.holding;
   log.release(false);
   const appStack = (error as Partial<WorkerFailure>).appStack;
   log.error('start-failed', `start failed: ${error.message}`, { error: error.message, code: error.code, stack: appStack });
   summarised.add(error);
-  if (held) log.hold();
+  log.hold();
   try {
     await stop();
   } finally {

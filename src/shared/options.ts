@@ -71,6 +71,12 @@ export interface PoolOptions {
    * one event loop: for I/O-bound tasks. A positive integer; default 1.
    */
   readonly concurrency?: number;
+  /**
+   * Seconds a reload's new process of an id stays on probation: until it has finished its first
+   * task or lived this long, whichever comes first, a failure (an exit, a reported error) stops the
+   * reload there, the ids not yet moved keeping their old processes. 0: ready is enough. Default 1.
+   */
+  readonly reloadProbation?: number;
   /** Replace a worker after this many tasks (each worker gets up to 10% more, so they don't all go at once). */
   readonly maxTasks?: number;
   /** Replace a worker after the task during which its RSS passed this many MiB (up to 5% jitter). */
@@ -163,6 +169,7 @@ export const KNOWN_OPTIONS = [
   'grace',
   'timeout',
   'bootTimeout',
+  'reloadProbation',
   'concurrency',
   'maxTasks',
   'maxRss',
@@ -212,6 +219,8 @@ export interface ResolvedOptions {
   /** 0 when there is no limit. */
   readonly bootTimeout: number;
   readonly concurrency: number;
+  /** 0: no probation. */
+  readonly reloadProbation: number;
   readonly maxTasks: number | undefined;
   readonly maxRss: number | undefined;
   readonly spares: number;
@@ -236,7 +245,7 @@ export interface ResolvedOptions {
 }
 
 /** The defaults, picolisp-supervisor's where it has one. */
-export const DEFAULTS = { stopWait: 10, workers: 1, poll: 30, grace: 5, bootTimeout: 60, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
+export const DEFAULTS = { stopWait: 10, workers: 1, poll: 30, grace: 5, bootTimeout: 60, reloadProbation: 1, spares: 0, logMaxBytes: 50 * 1048576, logBackups: 10 } as const;
 
 /** Quotes a user's value for an error message, whatever its type. */
 function quote(value: unknown): string {
@@ -428,6 +437,7 @@ export function resolveOptions(input: SupervisorOptions): ResolvedOptions {
     timeout: optional(input.timeout, () => amountOption('timeout', input.timeout, 0, false)),
     bootTimeout: amountOption('boot-timeout', input.bootTimeout, DEFAULTS.bootTimeout, true),
     concurrency: integerOption('concurrency', input.concurrency, 1, 1),
+    reloadProbation: amountOption('reload-probation', input.reloadProbation, DEFAULTS.reloadProbation, true),
     maxTasks: optional(input.maxTasks, () => integerOption('max-tasks', input.maxTasks, 0, 1)),
     maxRss: optional(input.maxRss, () => amountOption('max-rss', input.maxRss, 0, false, 'MiB')),
     spares: integerOption('spares', input.spares, DEFAULTS.spares, 0),
