@@ -1,16 +1,16 @@
 /**
  * The master: a slot per id, each holding at most one live worker; respawn on exit with per-id
- * backoff, a poll sweep as backstop, scaling, pausing. Its parts live beside it: the slot table,
- * the launcher (spawn, logs), spares, the rolling reload, the stop, the status snapshot, the hang
- * watch. Signals are not handled here (see signals.ts); the CLI and embedders call its methods.
+ * backoff, a poll sweep as backstop, scaling, pausing. Its parts live beside it: the slot table and
+ * the id keeper (fill, respawn), the launcher (spawn, logs), the listeners, spares, the rolling
+ * reload, the stop, the status snapshot, the hang watch. Signals are not handled here (see
+ * signals.ts); the CLI and embedders call its methods.
  */
 import { EventEmitter } from 'node:events';
 import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
 import { assertReadableBy } from './app-access.js';
-import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
-import { HangWatch, heartbeatInterval, killHung, watchInterval, workerLimits, type WatchedProcess } from './hang-watch.js';
+import { HangWatch, heartbeatInterval, killHung, watchInterval, type WatchedProcess } from './hang-watch.js';
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
 import { LogFiles } from '../shared/log-files.js';
@@ -26,14 +26,15 @@ import type { PoolStatus } from '../services/pool-status.js';
 import { CpuMeter } from '../services/process-stats.js';
 import { PoolCounters, STATUS_REPLY_MS, poolSnapshot, type SnapshotSource } from './pool-snapshot.js';
 import { RollingReload, type ReloadHost } from './rolling-reload.js';
-import type { FailedMessage, RuntimeConfig } from '../shared/protocol.cjs';
+import type { RuntimeConfig } from '../shared/protocol.cjs';
 import { installSignalHandlers } from './signals.js';
 import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorState, WorkerInfo } from './supervisor-types.js';
-import { SlotTable, slotInfo, type Slot } from './slot-table.js';
+import { SlotTable, slotInfo } from './slot-table.js';
+import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
-import { START_HOLD_MS, START_TRIES, describeFailure, exitLine, exitReason, logStartFailure, startFailure, workerFailure } from './worker-failure.js';
-import { WorkerHandle, signalProcessGroup, type WorkerExit } from './worker-handle.js';
+import { START_HOLD_MS, logStartFailure } from './worker-failure.js';
+import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
 export type { SlotState, StopOptions, SupervisorEvents, SupervisorInternals, SupervisorState, WorkerFailure, WorkerInfo } from './supervisor-types.js';
@@ -66,6 +67,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #pollTimer: NodeJS.Timeout | undefined;
   #hangTimer: NodeJS.Timeout | undefined;
   #startFailure: SuperviseError | undefined;
+  readonly #keeper: IdKeeper;
   #removeExitHook: (() => void) | undefined;
   #removeSignalHandlers: (() => void) | undefined;
   readonly #account: Account | undefined;
@@ -117,6 +119,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
     this.#reloader = new RollingReload(this.#reloadHost());
     this.#stopper = new PoolStop(this.#stopHost());
+    this.#keeper = new IdKeeper({
+      log: this.#log,
+      options: this.#options,
+      slots: this.#slots,
+      spares: this.#spares,
+      launcher: this.#launcher,
+      counters: this.#counters,
+      waiters: this.#waiters,
+      state: () => this.#state,
+      size: () => this.#target,
+      generation: () => this.#generation,
+      paused: () => this.#paused,
+      startFailure: () => this.#startFailure,
+      failStart: (error) => (this.#startFailure ??= error),
+      emit: this.emit.bind(this),
+      wantsErrors: () => this.listenerCount('error') > 0,
+    });
   }
 
   /** The pool's own state. */
@@ -197,14 +216,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
-    this.#pollTimer = setInterval(() => this.#sweep(), this.#options.poll * 1000);
+    this.#pollTimer = setInterval(() => this.#keeper.sweep(), this.#options.poll * 1000);
     const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
     if (watchMs !== undefined) {
       const watch = new HangWatch(watchMs, this.#log);
       this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
     }
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
-    for (let id = 0; id < this.#target; id++) this.#fill(this.#slots.get(id));
+    for (let id = 0; id < this.#target; id++) this.#keeper.fill(this.#slots.get(id));
     try {
       await this.#waiters.until('start', () => this.#startFailure ?? this.#slots.converged(this.#target));
     } catch (error) {
@@ -242,7 +261,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (slot.handle === undefined) this.#slots.delete(slot.id);
       else slot.handle.stop(true, this.#graceMs());
     }
-    this.#sweep();
+    this.#keeper.sweep();
     return this.#waiters.until('scale', () => this.#slots.converged(this.#target));
   }
 
@@ -358,7 +377,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       },
       spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#paused),
       slot: (id) => this.#slots.get(id),
-      assign: (slot, handle, how) => this.#assign(this.#slots.get(slot.id), handle, how),
+      assign: (slot, handle, how) => this.#keeper.assign(this.#slots.get(slot.id), handle, how),
       until: (operation, check) => this.#waiters.until(operation, check),
       notify: () => this.#waiters.notify(),
       stoppedError: (operation) => this.#stoppedError(operation),
@@ -403,13 +422,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#slots.clearRetries();
   }
 
-  /** Releases everything that keeps this process alive or hooked. */
   /** Binds the --listen sockets (before any worker, and before privileges drop); throws E_LISTEN. */
   #bindListeners(): void {
     this.#listeners.bind();
     for (const { address, kind, fd } of this.#listeners.info) this.#log.info('listen', `listening on ${address}`, { address, kind, fd });
   }
 
+  /** Releases everything that keeps this process alive or hooked. */
   #finish(): void {
     this.#state = 'stopped';
     this.#listeners.close();
@@ -440,16 +459,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#state === 'running' || this.#state === 'starting';
   }
 
-  /** The poll sweep (also run after scaling): fills every id below size that has no process and no pending retry; tops up spares. */
-  #sweep(): void {
-    if (!this.#active()) return;
-    for (let id = 0; id < this.#target; id++) {
-      const slot = this.#slots.get(id);
-      if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.#fill(slot);
-    }
-    this.#spares.topUp();
-  }
-
   /**
    * Kills processes that never got ready within --boot-timeout (spares and reload candidates
    * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
@@ -458,102 +467,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs };
     const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
     killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log, resumedAt);
-  }
-
-  /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
-  #fill(slot: Slot): void {
-    const spare = this.#spares.take();
-    if (spare !== undefined) {
-      this.#assign(slot, spare);
-      this.#spares.topUp();
-      return;
-    }
-    const handle = this.#launcher.spawn(slot.id, this.#generation, this.#paused);
-    if (handle === undefined) {
-      slot.lastError = `could not be spawned: ${this.#launcher.lastSpawnError ?? 'the OS refused'}`;
-      if (this.#state === 'starting') {
-        this.#startFailure ??= new SuperviseError(ErrorCode.SPAWN, `worker[${slot.id}] ${slot.lastError}`);
-        return this.#waiters.notify();
-      }
-      this.#scheduleRespawn(slot, true);
-      return;
-    }
-    this.#adopt(slot, handle);
-  }
-
-  /** Hands `slot`'s id to a loaded process holding none. */
-  #assign(slot: Slot, handle: WorkerHandle, how = 'taken over by spare'): void {
-    this.#launcher.beforeFork(slot.id);
-    this.#log.info('assign', `worker[${slot.id}] ${how} pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
-    handle.assign(slot.id, workerLimits(this.#options.maxTasks, this.#options.maxRss), this.#paused, this.#launcher.logFileFor(slot.id));
-    this.#adopt(slot, handle);
-  }
-
-  /** Makes `handle` the process of `slot` and wires its events to the slot. */
-  #adopt(slot: Slot, handle: WorkerHandle): void {
-    slot.handle = handle;
-    handle.on('ready', () => this.#onReady(slot, handle));
-    handle.on('failed', (message) => this.#onFailed(slot.id, message));
-    handle.on('recycle', (reason) => this.#log.info('recycle', `worker[${slot.id}] recycling: ${reason}`, { worker: slot.id, pid: handle.pid, reason }));
-    handle.on('exit', (exit) => this.#onExit(slot, handle, exit));
-    handle.on('progress', () => this.#paused && this.#waiters.notify());
-    this.emit('fork', slotInfo(slot, handle));
-  }
-
-  #onReady(slot: Slot, handle: WorkerHandle): void {
-    if (slot.respawnFrom !== undefined) this.#counters.respawnSeconds.observe((Date.now() - slot.respawnFrom) / 1000);
-    slot.respawnFrom = undefined;
-    slot.lastError = undefined;
-    this.#log.info('ready', `worker[${slot.id}] ready`, { worker: slot.id, pid: handle.pid });
-    this.emit('online', slotInfo(slot, handle));
-    this.#waiters.notify();
-  }
-
-  #onFailed(id: number, message: FailedMessage): void {
-    this.#log.error('failed', `worker[${id}] ${describeFailure(message)}`, {
-      worker: id,
-      phase: message.phase,
-      error: message.message,
-      stack: message.stack,
-    });
-    if (this.listenerCount('error') > 0) this.emit('error', workerFailure(id, message));
-  }
-
-  #onExit(slot: Slot, handle: WorkerHandle, exit: WorkerExit): void {
-    if (slot.handle === handle) slot.handle = undefined;
-    slot.tasksBefore += handle.tasks;
-    this.#counters.recordExit(handle);
-    slot.lastExit = { code: exit.code, signal: exit.signal, at: new Date() };
-    const line = exitLine(slot.id, handle, exit);
-    (exit.code === 0 ? this.#log.info : this.#log.error).call(this.#log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
-    this.emit('exit', slotInfo(slot, handle), exit);
-    const early = !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal);
-    if (early) slot.lastError = exitReason(handle, exit);
-    if (this.#state === 'starting' && this.#startFailure === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
-      this.#startFailure = startFailure(slot.id, handle, exit, slot.failures + 1);
-    }
-    if (slot.id >= this.#target) {
-      if (slot.handle === undefined) this.#slots.delete(slot.id);
-      this.#log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
-    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#startFailure === undefined) {
-      slot.respawnFrom ??= Date.now();
-      this.#scheduleRespawn(slot, early);
-    }
-    this.#waiters.notify();
-  }
-
-  /** Refills `slot` at once, or after a backoff delay when it keeps failing early. */
-  #scheduleRespawn(slot: Slot, early: boolean): void {
-    slot.failures = early ? slot.failures + 1 : 0;
-    slot.restarts++;
-    const delay = backoffDelay(slot.failures, this.#options.poll * 1000);
-    const when = delay === 0 ? '' : ` in ${delay}ms (failed ${slot.failures} times in a row)`;
-    this.#log.info('respawning', `worker[${slot.id}] respawning${when}`, { worker: slot.id, ...(delay > 0 && { delay, failures: slot.failures }) });
-    if (delay === 0) return this.#fill(slot);
-    slot.retryTimer = setTimeout(() => {
-      slot.retryTimer = undefined;
-      if (this.#active() && slot.id < this.#target && slot.handle === undefined) this.#fill(slot);
-    }, delay);
   }
 
   #stoppedError(operation: string): SuperviseError {

@@ -1,0 +1,160 @@
+/** Keeps every id of the pool filled: a spare or a fresh spawn per empty id, respawn with backoff on exit, the start's failure. */
+import type { EventEmitter } from 'node:events';
+import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
+import type { Logger } from '../shared/log.js';
+import type { ResolvedOptions } from '../shared/options.js';
+import type { FailedMessage } from '../shared/protocol.cjs';
+import { backoffDelay, isEarlyFailure } from './backoff.js';
+import { workerLimits } from './hang-watch.js';
+import type { Launcher } from './launcher.js';
+import type { PoolCounters } from './pool-snapshot.js';
+import { slotInfo, type Slot, type SlotTable } from './slot-table.js';
+import type { SparePool } from './spare-pool.js';
+import type { SupervisorEvents, SupervisorState } from './supervisor-types.js';
+import type { Waiters } from './waiters.js';
+import { START_TRIES, describeFailure, exitLine, exitReason, startFailure, workerFailure } from './worker-failure.js';
+import type { WorkerExit, WorkerHandle } from './worker-handle.js';
+
+/** What keeping the ids needs of the pool. */
+export interface KeeperHost {
+  readonly log: Logger;
+  readonly options: ResolvedOptions;
+  readonly slots: SlotTable;
+  readonly spares: SparePool;
+  readonly launcher: Launcher;
+  readonly counters: PoolCounters;
+  readonly waiters: Waiters;
+  state(): SupervisorState;
+  /** The pool size now. */
+  size(): number;
+  generation(): number;
+  paused(): boolean;
+  /** The error the start is failing with, if any. */
+  startFailure(): SuperviseError | undefined;
+  /** Fails the start with `error` (the first one given wins). */
+  failStart(error: SuperviseError): void;
+  /** The pool's own (typed) emit. */
+  readonly emit: EventEmitter<SupervisorEvents>['emit'];
+  /** True when someone listens for `error` (else a worker's failure is only logged). */
+  wantsErrors(): boolean;
+}
+
+/** Fills the pool's ids and refills each when its process exits. */
+export class IdKeeper {
+  readonly #host: KeeperHost;
+
+  constructor(host: KeeperHost) {
+    this.#host = host;
+  }
+
+  /** The poll sweep (also run after scaling): fills every id below size that has no process and no pending retry; tops up spares. */
+  sweep(): void {
+    if (!this.#active()) return;
+    for (let id = 0; id < this.#host.size(); id++) {
+      const slot = this.#host.slots.get(id);
+      if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.fill(slot);
+    }
+    this.#host.spares.topUp();
+  }
+
+  /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
+  fill(slot: Slot): void {
+    const spare = this.#host.spares.take();
+    if (spare !== undefined) {
+      this.assign(slot, spare);
+      this.#host.spares.topUp();
+      return;
+    }
+    const handle = this.#host.launcher.spawn(slot.id, this.#host.generation(), this.#host.paused());
+    if (handle === undefined) {
+      slot.lastError = `could not be spawned: ${this.#host.launcher.lastSpawnError ?? 'the OS refused'}`;
+      if (this.#host.state() === 'starting') {
+        this.#host.failStart(new SuperviseError(ErrorCode.SPAWN, `worker[${slot.id}] ${slot.lastError}`));
+        return this.#host.waiters.notify();
+      }
+      this.#scheduleRespawn(slot, true);
+      return;
+    }
+    this.#adopt(slot, handle);
+  }
+
+  /** Hands `slot`'s id to a loaded process holding none. */
+  assign(slot: Slot, handle: WorkerHandle, how = 'taken over by spare'): void {
+    this.#host.launcher.beforeFork(slot.id);
+    this.#host.log.info('assign', `worker[${slot.id}] ${how} pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
+    handle.assign(slot.id, workerLimits(this.#host.options.maxTasks, this.#host.options.maxRss), this.#host.paused(), this.#host.launcher.logFileFor(slot.id));
+    this.#adopt(slot, handle);
+  }
+
+  /** Makes `handle` the process of `slot` and wires its events to the slot. */
+  #adopt(slot: Slot, handle: WorkerHandle): void {
+    slot.handle = handle;
+    handle.on('ready', () => this.#onReady(slot, handle));
+    handle.on('failed', (message) => this.#onFailed(slot.id, message));
+    handle.on('recycle', (reason) => this.#host.log.info('recycle', `worker[${slot.id}] recycling: ${reason}`, { worker: slot.id, pid: handle.pid, reason }));
+    handle.on('exit', (exit) => this.#onExit(slot, handle, exit));
+    handle.on('progress', () => this.#host.paused() && this.#host.waiters.notify());
+    this.#host.emit('fork', slotInfo(slot, handle));
+  }
+
+  #onReady(slot: Slot, handle: WorkerHandle): void {
+    if (slot.respawnFrom !== undefined) this.#host.counters.respawnSeconds.observe((Date.now() - slot.respawnFrom) / 1000);
+    slot.respawnFrom = undefined;
+    slot.lastError = undefined;
+    this.#host.log.info('ready', `worker[${slot.id}] ready`, { worker: slot.id, pid: handle.pid });
+    this.#host.emit('online', slotInfo(slot, handle));
+    this.#host.waiters.notify();
+  }
+
+  #onFailed(id: number, message: FailedMessage): void {
+    this.#host.log.error('failed', `worker[${id}] ${describeFailure(message)}`, {
+      worker: id,
+      phase: message.phase,
+      error: message.message,
+      stack: message.stack,
+    });
+    if (this.#host.wantsErrors()) this.#host.emit('error', workerFailure(id, message));
+  }
+
+  #onExit(slot: Slot, handle: WorkerHandle, exit: WorkerExit): void {
+    if (slot.handle === handle) slot.handle = undefined;
+    slot.tasksBefore += handle.tasks;
+    this.#host.counters.recordExit(handle);
+    slot.lastExit = { code: exit.code, signal: exit.signal, at: new Date() };
+    const line = exitLine(slot.id, handle, exit);
+    (exit.code === 0 ? this.#host.log.info : this.#host.log.error).call(this.#host.log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
+    this.#host.emit('exit', slotInfo(slot, handle), exit);
+    const early = !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal);
+    if (early) slot.lastError = exitReason(handle, exit);
+    if (this.#host.state() === 'starting' && this.#host.startFailure() === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
+      this.#host.failStart(startFailure(slot.id, handle, exit, slot.failures + 1));
+    }
+    if (slot.id >= this.#host.size()) {
+      if (slot.handle === undefined) this.#host.slots.delete(slot.id);
+      this.#host.log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
+    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#host.startFailure() === undefined) {
+      slot.respawnFrom ??= Date.now();
+      this.#scheduleRespawn(slot, early);
+    }
+    this.#host.waiters.notify();
+  }
+
+  /** Refills `slot` at once, or after a backoff delay when it keeps failing early. */
+  #scheduleRespawn(slot: Slot, early: boolean): void {
+    slot.failures = early ? slot.failures + 1 : 0;
+    slot.restarts++;
+    const delay = backoffDelay(slot.failures, this.#host.options.poll * 1000);
+    const when = delay === 0 ? '' : ` in ${delay}ms (failed ${slot.failures} times in a row)`;
+    this.#host.log.info('respawning', `worker[${slot.id}] respawning${when}`, { worker: slot.id, ...(delay > 0 && { delay, failures: slot.failures }) });
+    if (delay === 0) return this.fill(slot);
+    slot.retryTimer = setTimeout(() => {
+      slot.retryTimer = undefined;
+      if (this.#active() && slot.id < this.#host.size() && slot.handle === undefined) this.fill(slot);
+    }, delay);
+  }
+
+  #active(): boolean {
+    const state = this.#host.state();
+    return state === 'running' || state === 'starting';
+  }
+}
