@@ -11,7 +11,7 @@ import { Histogram, TASK_SECONDS_BOUNDS } from '../shared/histogram.cjs';
 import { endChildren, endOwnGroupOnExit } from './children.cjs';
 import { shareListeners, type Serving } from './listen.cjs';
 import { reopenOutput } from './output.cjs';
-import { Program } from './program.cjs';
+import type { Program } from './program.cjs';
 import type { TaskSlots } from './task-loop.cjs';
 import {
   isProtocolMessage,
@@ -375,7 +375,9 @@ async function runProgram(spec: ProgramConfig, id: number): Promise<never> {
   // Spawned while the pool is paused: the program starts only on resume (it never ran, so it holds).
   if (paused && spec.pauseSignal !== undefined) await holdWhilePaused();
   if (stopping) return process.exit(0);
-  const run = new Program(spec, id, {
+  // Required here, not at the top: a worker running an app never pays for loading it.
+  const { Program: ProgramRunner } = require('./program.cjs') as typeof import('./program.cjs');
+  const run = new ProgramRunner(spec, id, {
     busy: () => {
       busy = true;
       taskStartedAt = performance.now();
