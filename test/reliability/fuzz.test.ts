@@ -294,7 +294,11 @@ async function runCase(c: Case): Promise<Outcome> {
     if (c.expect === 'start') problems.push(`a right input was refused (exit ${JSON.stringify(done)})`);
     if (done.code === 0 || done.signal !== null) problems.push(`refused with ${JSON.stringify(done)}, not a non-zero exit code`);
     const lines = stderr.trim().split('\n');
-    if (!lines.at(-1)!.startsWith('supervise: ')) problems.push('the last stderr line does not start with "supervise: "');
+    // The app's own failure (exit 1) ends in one summary line followed only by the app's stack, indented.
+    const summary = done.code === 1 ? lines.findLast((line) => !/^\s/.test(line)) : lines.at(-1);
+    if (!(summary?.startsWith('supervise: ') || (done.code === 1 && /^\S+ supervise\[\d+\]: start failed: /.test(summary ?? '')))) {
+      problems.push('the summary line does not start with "supervise: " (or, for a failed start, "start failed: ")');
+    }
     if (done.code === 2 && lines.length !== 1) problems.push(`a usage mistake printed ${lines.length} lines, not one`);
   } else {
     outcome = 'hung';
@@ -303,7 +307,9 @@ async function runCase(c: Case): Promise<Outcome> {
     await exited;
   }
   await new Promise((r) => setImmediate(r));
-  if (/^\s+at .*[:(]/m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push('a stack trace on stderr');
+  // A stack is for the app's own failure (exit 1: issue 17), never for a usage mistake.
+  const appFailed = outcome === 'refused' && done?.code === 1;
+  if (!appFailed && /^\s+at .*[:(]/m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push('a stack trace on stderr');
   if (/internal error/.test(stderr)) problems.push('an internal error');
   const left = await settleLeftovers(marker, 3000);
   if (left.length > 0) problems.push(`left behind: ${describeProcs(left)}`);
