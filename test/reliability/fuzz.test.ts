@@ -294,8 +294,15 @@ async function runCase(c: Case): Promise<Outcome> {
     if (c.expect === 'start') problems.push(`a right input was refused (exit ${JSON.stringify(done)})`);
     if (done.code === 0 || done.signal !== null) problems.push(`refused with ${JSON.stringify(done)}, not a non-zero exit code`);
     const lines = stderr.trim().split('\n');
-    if (!lines.at(-1)!.startsWith('supervise: ')) problems.push('the last stderr line does not start with "supervise: "');
-    if (done.code === 2 && lines.length !== 1) problems.push(`a usage mistake printed ${lines.length} lines, not one`);
+    if (done.code === 2) {
+      // A usage mistake: one line, ours, no stack.
+      if (!lines.at(-1)!.startsWith('supervise: ')) problems.push('the last stderr line does not start with "supervise: "');
+      if (lines.length !== 1) problems.push(`a usage mistake printed ${lines.length} lines, not one`);
+      if (/^\s+at /m.test(stderr)) problems.push('a stack trace on stderr for a usage mistake');
+    } else if (!lines.some((line) => /^(\S+ supervise\[\d+\]: start failed: |supervise: )/.test(line))) {
+      // The app's failure: the summary line (followed by the app's own stack, issue 17 point 3).
+      problems.push('no summary line ("supervise: …" or "start failed: …") on stderr');
+    }
   } else {
     outcome = 'hung';
     problems.push(`neither refused nor started within ${BOUND_MS} ms`);
@@ -303,7 +310,8 @@ async function runCase(c: Case): Promise<Outcome> {
     await exited;
   }
   await new Promise((r) => setImmediate(r));
-  if (/^\s+at .*[:(]/m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push('a stack trace on stderr');
+  // Only supervise's own frames are a bug; the app's stack (under its failure line) is wanted.
+  if (/^\s+at .*[:(].*\/(dist|src)\/(cli|master|services|shared|worker)\//m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push("a stack trace of supervise's own on stderr");
   if (/internal error/.test(stderr)) problems.push('an internal error');
   const left = await settleLeftovers(marker, 3000);
   if (left.length > 0) problems.push(`left behind: ${describeProcs(left)}`);
