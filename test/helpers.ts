@@ -3,7 +3,7 @@
  * with a bound, inspect processes through /proc, and kill every process a test started.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -54,17 +54,22 @@ export function killStarted(): void {
     }
   }
   started.clear();
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+  copy = undefined;
   if (runtimeRoot !== undefined) rmSync(runtimeRoot, { recursive: true, force: true });
   runtimeRoot = undefined;
 }
 
-/** Polls `predicate` every 10 ms until it is truthy; throws naming `what` after `ms`. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
+/**
+ * Polls `predicate` every 10 ms until it is truthy; throws naming `what` after `ms`. `what` may be a
+ * function, read only then, so that the message shows what the output was at the deadline.
+ */
+export async function waitFor<T>(predicate: () => T | Promise<T>, ms: number, what: string | (() => string)): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await predicate();
     if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -210,7 +215,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     stderr: () => err,
     stdout: () => out,
     exited,
-    waitForLog: (pattern, ms = 30_000) => waitFor(() => err.match(pattern), ms, `log line ${pattern} in:\n${err}`),
+    waitForLog: (pattern, ms = 30_000) => waitFor(() => err.match(pattern), ms, () => `log line ${pattern} in:\n${err}`),
     workerPids: () => new Map(pids()),
     allWorkerPids: () => pids().map(([, pid]) => pid),
     controlPath: join(runtimeDir, 'supervise.sock'),
@@ -228,3 +233,48 @@ export async function runCli(
   clearTimeout(timer);
   return { code, signal, stdout: cli.stdout(), stderr: cli.stderr() };
 }
+
+/** Dev-only packages a world-readable copy leaves out: the CLI needs only its runtime dependencies. */
+const DEV_ONLY = new Set(['typescript', 'playwright-core', '@types', '.bin']);
+
+/** Makes a tree readable (and its directories enterable) by anyone. */
+function openUp(path: string): void {
+  const stat = statSync(path);
+  chmodSync(path, stat.isDirectory() || stat.mode & 0o111 ? 0o755 : 0o644);
+  if (stat.isDirectory()) for (const entry of readdirSync(path)) openUp(join(path, entry));
+}
+
+/** The built CLI and the fixtures in a directory anyone may enter (see readableCopy). */
+export interface ReadableCopy {
+  /** The copy's CLI, for startCli/runCli's `cli`. */
+  readonly cli: string;
+  /** The copy's root, for startCli/runCli's `cwd`. */
+  readonly cwd: string;
+  /** A fixture app of the copy. */
+  fixture(name: string): string;
+}
+
+let copy: ReadableCopy | undefined;
+
+/**
+ * The CLI (dist/, package.json, its runtime node_modules) and the fixtures, copied once per test
+ * file to a temporary directory anyone may enter, removed by killStarted. Tests whose workers run
+ * as another user (--user nobody) use it: the checkout itself may sit under a directory only root
+ * may enter (a clone in a mode-0700 `mktemp -d`), where such workers cannot read the worker runtime
+ * or the app, and the master refuses to start them.
+ */
+export function readableCopy(): ReadableCopy {
+  if (copy !== undefined) return copy;
+  const dir = mkdtempSync(join(tmpdir(), 'supervise-readable-'));
+  for (const part of ['dist', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  cpSync(FIXTURES, join(dir, 'fixtures'), { recursive: true });
+  const modules = join(ROOT, 'node_modules');
+  cpSync(modules, join(dir, 'node_modules'), { recursive: true, filter: (from) => !DEV_ONLY.has(from.slice(modules.length + 1).split('/')[0]!) });
+  openUp(dir);
+  copies.push(dir);
+  copy = { cli: join(dir, 'dist', 'cli', 'main.js'), cwd: dir, fixture: (name) => join(dir, 'fixtures', name) };
+  return copy;
+}
+
+/** Copies made by readableCopy, removed by killStarted. */
+const copies: string[] = [];

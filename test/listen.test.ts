@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CLI, fixture, isAlive, killStarted, procState, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
+import { CLI, fixture, isAlive, killStarted, procState, readableCopy, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 import { get, startLoad, type LoadResult, type Target } from './http-load.js';
 
 after(killStarted);
@@ -194,7 +194,9 @@ describe('--listen: workers share the master\'s socket', () => {
       probe.once('error', () => r(false));
     });
     if (!free) return t.skip('port 80 is in use');
-    const cli = startCli(['--app', APP, '--workers', '2', '--listen', '127.0.0.1:80', '--user', 'nobody']);
+    // Workers as nobody must read the CLI and the app: a world-readable copy, wherever the checkout is.
+    const copy = readableCopy();
+    const cli = startCli(['--app', copy.fixture('http-server.cjs'), '--workers', '2', '--listen', '127.0.0.1:80', '--user', 'nobody'], { cli: copy.cli, cwd: copy.cwd });
     await cli.waitForLog(/master ready/, 30_000);
     const { pid } = await get({ port: 80 });
     const uid = /Uid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];

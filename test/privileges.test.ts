@@ -3,44 +3,23 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, FIXTURES, ROOT, killStarted, readEvents, runCli, startCli, tempDir, waitFor } from './helpers.js';
+import { CLI, FIXTURES, ROOT, killStarted, readEvents, readableCopy, runCli, startCli, tempDir, waitFor } from './helpers.js';
 
 after(killStarted);
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
-/** Dev-only packages the copy leaves out: the CLI needs only its runtime dependencies. */
-const DEV_ONLY = new Set(['typescript', 'playwright-core', '@types', '.bin']);
-
-/** Makes a tree readable (and its directories enterable) by anyone. */
-function openUp(path: string): void {
-  const stat = statSync(path);
-  chmodSync(path, stat.isDirectory() ? 0o755 : stat.mode & 0o111 ? 0o755 : 0o644);
-  if (stat.isDirectory()) for (const entry of readdirSync(path)) openUp(join(path, entry));
-}
-
-/**
- * The CLI, its runtime dependencies and the fixtures, copied to a directory anyone may enter: the
- * checkout itself may sit under one only root may enter (a clone in a mode-0700 `mktemp -d`), and
- * workers running as nobody must read the worker entry and the app, as the CLI run as nobody must.
- */
-const copy = isRoot ? tempDir('supervise-privileges-') : undefined;
-if (copy !== undefined) {
-  for (const part of ['dist', 'package.json']) cpSync(join(ROOT, part), join(copy.dir, part), { recursive: true });
-  cpSync(FIXTURES, join(copy.dir, 'fixtures'), { recursive: true });
-  cpSync(join(ROOT, 'node_modules'), join(copy.dir, 'node_modules'), { recursive: true, filter: (from) => !DEV_ONLY.has(from.slice(join(ROOT, 'node_modules').length + 1).split('/')[0]!) });
-  openUp(copy.dir);
-  after(() => copy.remove());
-}
-/** The CLI the tests run: the world-readable copy's as root, the checkout's otherwise. */
-const cliPath = copy !== undefined ? join(copy.dir, 'dist', 'cli', 'main.js') : CLI;
-/** A fixture app from the world-readable copy (as root). */
-const fixture = (name: string): string => (copy !== undefined ? join(copy.dir, 'fixtures', name) : join(FIXTURES, name));
+/** As root, a world-readable copy of the CLI and fixtures (workers as nobody read them); else the checkout's. */
+const copy = isRoot ? readableCopy() : undefined;
+/** The CLI the tests run. */
+const cliPath = copy?.cli ?? CLI;
+/** A fixture app from the copy (as root). */
+const fixture = (name: string): string => copy?.fixture(name) ?? join(FIXTURES, name);
 /** Options that run the copy's CLI from the copy. */
-const fromCopy = copy !== undefined ? { cli: cliPath, cwd: copy.dir } : {};
+const fromCopy = copy !== undefined ? { cli: copy.cli, cwd: copy.cwd } : {};
 
 /** The real uid and gid of a live process, from /proc. */
 function idsOf(pid: number): { uid: number; gid: number } {
@@ -113,7 +92,7 @@ describe('--user and --group', () => {
     const asNobody = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
     const result = spawnSync(process.execPath, [cliPath, '--app', fixture('app.cjs'), '--user', 'root'], {
       ...asNobody,
-      cwd: copy?.dir ?? ROOT,
+      cwd: copy?.cwd ?? ROOT,
       env: { ...process.env, XDG_RUNTIME_DIR: '/nonexistent' },
       encoding: 'utf8',
       timeout: 15_000,

@@ -88,7 +88,8 @@ function missingWorkerStart(namespace: Record<string, unknown>, path: string): s
   if (!isCommonJs && typeof byDefault === 'object' && byDefault !== null) {
     return `app ${path} has a default export without workerStart (it holds ${exportedNames(byDefault)}; ${fallback})`;
   }
-  const shown = typeof byDefault === 'object' && byDefault !== null ? byDefault : namespace;
+  const shown = (typeof byDefault === 'object' && byDefault !== null ? byDefault : namespace) as Record<string, unknown>;
+  if (shown['workerStart'] !== undefined) return `app ${path} exports workerStart as a ${typeof shown['workerStart']}, not a function`;
   return `app ${path} does not export a workerStart function (it exports ${exportedNames(shown)}; ${fallback})`;
 }
 

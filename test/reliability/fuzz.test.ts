@@ -294,12 +294,16 @@ async function runCase(c: Case): Promise<Outcome> {
     if (c.expect === 'start') problems.push(`a right input was refused (exit ${JSON.stringify(done)})`);
     if (done.code === 0 || done.signal !== null) problems.push(`refused with ${JSON.stringify(done)}, not a non-zero exit code`);
     const lines = stderr.trim().split('\n');
-    // The app's own failure (exit 1) ends in one summary line followed only by the app's stack, indented.
-    const summary = done.code === 1 ? lines.findLast((line) => !/^\s/.test(line)) : lines.at(-1);
-    if (!(summary?.startsWith('supervise: ') || (done.code === 1 && /^\S+ supervise\[\d+\]: start failed: /.test(summary ?? '')))) {
-      problems.push('the summary line does not start with "supervise: " (or, for a failed start, "start failed: ")');
+    if (done.code === 2) {
+      // A usage mistake: one line, ours, no stack.
+      if (!lines.at(-1)!.startsWith('supervise: ')) problems.push('the last stderr line does not start with "supervise: "');
+      if (lines.length !== 1) problems.push(`a usage mistake printed ${lines.length} lines, not one`);
+      if (/^\s+at /m.test(stderr)) problems.push('a stack trace on stderr for a usage mistake');
+    } else {
+      // The app's failure: one summary line, followed only by the app's own stack, indented (issue 17 point 3).
+      const summary = lines.findLast((line) => !/^\s/.test(line)) ?? '';
+      if (!/^(\S+ supervise\[\d+\]: start failed: |supervise: )/.test(summary)) problems.push('the last unindented stderr line is no summary ("supervise: …" or "start failed: …")');
     }
-    if (done.code === 2 && lines.length !== 1) problems.push(`a usage mistake printed ${lines.length} lines, not one`);
   } else {
     outcome = 'hung';
     problems.push(`neither refused nor started within ${BOUND_MS} ms`);
@@ -307,9 +311,11 @@ async function runCase(c: Case): Promise<Outcome> {
     await exited;
   }
   await new Promise((r) => setImmediate(r));
-  // A stack is for the app's own failure (exit 1: issue 17), never for a usage mistake.
+  // A stack belongs under the app's own failure (exit 1) only, and never shows supervise's own frames.
   const appFailed = outcome === 'refused' && done?.code === 1;
-  if (!appFailed && /^\s+at .*[:(]/m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push('a stack trace on stderr');
+  const stderrWithoutFake = stderr.replace(/^.*fake \(frame\.js.*$/m, '');
+  if (!appFailed && /^\s+at .*[:(]/m.test(stderrWithoutFake)) problems.push('a stack trace on stderr');
+  if (/^\s+at .*[:(].*\/(dist|src)\/(cli|master|services|shared|worker)\//m.test(stderrWithoutFake)) problems.push("a stack trace of supervise's own on stderr");
   if (/internal error/.test(stderr)) problems.push('an internal error');
   const left = await settleLeftovers(marker, 3000);
   if (left.length > 0) problems.push(`left behind: ${describeProcs(left)}`);
