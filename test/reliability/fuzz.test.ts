@@ -293,8 +293,11 @@ async function runCase(c: Case): Promise<Outcome> {
     outcome = 'refused';
     if (c.expect === 'start') problems.push(`a right input was refused (exit ${JSON.stringify(done)})`);
     if (done.code === 0 || done.signal !== null) problems.push(`refused with ${JSON.stringify(done)}, not a non-zero exit code`);
-    const lines = stderr.trim().split('\n');
-    if (!lines.at(-1)!.startsWith('supervise: ')) problems.push('the last stderr line does not start with "supervise: "');
+    // The app's own failure (exit 1) may end with its stack, indented, under its summary line: the
+    // pool's `<time> supervise[<pid>]: start failed: …`, or the CLI's `supervise: …` (--preload).
+    const usage = done.code === 2;
+    const lines = stderr.trim().split('\n').filter((line) => usage || !line.startsWith('    '));
+    if (!/^(\S+ supervise\[\d+\]: start failed: |supervise: )/.test(lines.at(-1)!)) problems.push('the last stderr line does not start with "supervise: " nor is a failed start\'s summary');
     if (done.code === 2 && lines.length !== 1) problems.push(`a usage mistake printed ${lines.length} lines, not one`);
   } else {
     outcome = 'hung';
@@ -303,7 +306,8 @@ async function runCase(c: Case): Promise<Outcome> {
     await exited;
   }
   await new Promise((r) => setImmediate(r));
-  if (/^\s+at .*[:(]/m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push('a stack trace on stderr');
+  // A stack is the app's, indented under its failure (exit 1); a usage mistake (exit 2) never has one.
+  if (done?.code !== 1 && /^\s+at .*[:(]/m.test(stderr.replace(/^.*fake \(frame\.js.*$/m, ''))) problems.push('a stack trace on stderr');
   if (/internal error/.test(stderr)) problems.push('an internal error');
   const left = await settleLeftovers(marker, 3000);
   if (left.length > 0) problems.push(`left behind: ${describeProcs(left)}`);
