@@ -196,21 +196,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#state = 'starting';
     this.#startedAt = new Date();
     // A start that fails at once shows one summary, not the lines that led to it (see logStartFailure).
-    this.#log.hold();
-    const holdTimer = setTimeout(() => this.#log.release(), START_HOLD_MS);
+    this.#log.hold(START_HOLD_MS);
     try {
       this.#bindListeners();
       const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
       if (pending !== undefined) await pending;
     } catch (error) {
       // One line says it (the caller's): the lines held back led up to it.
-      clearTimeout(holdTimer);
       this.#log.release(false);
       this.#finish();
       throw error;
     }
     if (this.#state !== 'starting') {
-      clearTimeout(holdTimer);
       this.#log.release();
       throw this.#stoppedError('start');
     }
@@ -227,12 +224,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     try {
       await this.#waiters.until('start', () => this.#startFailure ?? this.#slots.converged(this.#target));
     } catch (error) {
-      clearTimeout(holdTimer);
       if (this.#startFailure !== undefined) await logStartFailure(this.#log, this.#startFailure, () => this.stop());
       this.#log.release();
       throw error;
     }
-    clearTimeout(holdTimer);
     this.#log.release();
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });

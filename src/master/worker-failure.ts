@@ -55,7 +55,7 @@ export interface ExitedProcess {
 /** How many early failures in a row of one id, during start, fail the start (a worker that dies right after ready). */
 export const START_TRIES = 3;
 /** How long a start keeps its log lines back, hoping to settle (or fail) in one summary line. */
-export const START_HOLD_MS = 2000;
+export const START_HOLD_MS = 3000;
 
 /**
  * The error a start fails with when worker `id` exited before it was ready, or (`tries` early

@@ -38,6 +38,7 @@ export class Logger {
   readonly #stream: NodeJS.WritableStream;
   /** Lines kept back while held; undefined when not holding. */
   #held: string[] | undefined;
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(format: LogFormat, quiet: boolean, stream: NodeJS.WritableStream) {
     this.#format = format;
@@ -66,13 +67,17 @@ export class Logger {
     return this.#held !== undefined;
   }
 
-  /** Keeps lines back from now on, until `release()`. */
-  hold(): void {
+  /** Keeps lines back from now on, until `release()`, or (given `ms`) at most that long. */
+  hold(ms?: number): void {
     this.#held ??= [];
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = ms === undefined ? undefined : setTimeout(() => this.release(), ms).unref();
   }
 
   /** Ends a hold: writes the lines kept back (`flush`, the default) or drops them. */
   release(flush = true): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
     const held = this.#held;
     this.#held = undefined;
     if (flush && held !== undefined) for (const line of held) this.#put(line);
