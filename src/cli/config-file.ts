@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nearest } from '../shared/did-you-mean.js';
-import { formatHostPort, type HttpAddress } from '../services/http-address.js';
+import { formatHostPort, type HttpAddress } from '../shared/http-address.js';
 import type { Logger } from '../shared/log.js';
 import { DEFAULTS, type ResolvedOptions } from '../shared/options.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { DASHBOARD_CSP, dashboardPage } from './dashboard-page.js';
 import { ErrorCode, firstLine, isSuperviseError } from '../shared/errors.cjs';
-import { isHostAllowed, listenHttp, type HttpAddress } from './http-address.js';
+import { isHostAllowed, listenHttp, type HttpAddress } from '../shared/http-address.js';
 import { hasBearer, secretEquals, send, sendError, sendJson, serviceHandle, type HttpService } from './http-service.js';
 import type { Logger } from '../shared/log.js';
 import type { ControlTarget } from './control-server.js';

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { formatHostPort, type HttpAddress } from './http-address.js';
+import { formatHostPort, type HttpAddress } from '../shared/http-address.js';
 
 /** A listening HTTP service of the master. */
 export interface HttpService {

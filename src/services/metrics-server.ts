@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ErrorCode, firstLine } from '../shared/errors.cjs';
-import { isHostAllowed, isLoopback, listenHttp, type HttpAddress } from './http-address.js';
+import { isHostAllowed, isLoopback, listenHttp, type HttpAddress } from '../shared/http-address.js';
 import { hasBearer, send, serviceHandle, type HttpService } from './http-service.js';
 import type { Logger } from '../shared/log.js';
 import { METRICS_CONTENT_TYPE, formatMetrics } from './metrics.js';

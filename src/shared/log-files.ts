@@ -7,7 +7,6 @@
 import { chownSync, closeSync, existsSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Account } from '../master/account.js';
 import { makeDir } from './make-dir.js';
 import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 
@@ -19,17 +18,23 @@ export function workerLogName(id: number | undefined): string {
   return id === undefined ? 'spare.log' : `worker-${id}.log`;
 }
 
+/** Who the workers' log files belong to (with --user: the workers' account). */
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** The log files of one pool. Nothing touches the disk until `open()`. */
 export class LogFiles {
   readonly dir: string;
   readonly #maxBytes: number;
   readonly #backups: number;
-  readonly #account: Account | undefined;
+  readonly #account: FileOwner | undefined;
   #masterFd: number | undefined;
   /** The master's lines go here; writes are synchronous, so nothing is lost at exit. */
   readonly masterStream: NodeJS.WritableStream;
 
-  constructor(dir: string, maxBytes: number, backups: number, account?: Account) {
+  constructor(dir: string, maxBytes: number, backups: number, account?: FileOwner) {
     this.dir = dir;
     this.#maxBytes = maxBytes;
     this.#backups = backups;

@@ -8,7 +8,7 @@ import { resolveAppPath } from './app-loader.cjs';
 import { nearest } from './did-you-mean.js';
 import { ErrorCode, SuperviseError } from './errors.cjs';
 import { parseListenAddress, type ListenAddress } from './listen-address.js';
-import { resolveHttpServices, type HttpAddress } from '../services/http-address.js';
+import { resolveHttpServices, type HttpAddress } from './http-address.js';
 
 /** How lifecycle lines are written: for people, or one JSON object per line for machines. */
 export type LogFormat = 'human' | 'json';

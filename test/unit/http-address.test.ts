@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, SuperviseError } from '../../dist/shared/errors.cjs';
-import { isHostAllowed, isLoopback, parseHttpAddress, resolveHttpServices } from '../../dist/services/http-address.js';
+import { isHostAllowed, isLoopback, parseHttpAddress, resolveHttpServices } from '../../dist/shared/http-address.js';
 import { resolveOptions } from '../../dist/shared/options.js';
 import { fixture } from './fakes.js';
 

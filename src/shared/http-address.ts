@@ -4,7 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Server } from 'node:http';
-import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
+import { ErrorCode, SuperviseError, firstLine } from './errors.cjs';
 
 /** A parsed `host:port`; `host` is without brackets (`::1`), `port` 0 asks the kernel for a free one. */
 export interface HttpAddress {
