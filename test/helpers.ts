@@ -166,6 +166,11 @@ export interface RunningCli {
   stdout(): string;
   /** Resolves with the exit code and signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Resolves once stdout and stderr are closed (every process writing to them is gone), or after
+   * `ms`: lines written just before the master's exit can still be in the pipe at its 'exit' event.
+   */
+  outputEnded(ms?: number): Promise<void>;
   /** Waits until stderr matches `pattern` (by default up to 30 s: CI machines are loaded), returning the match. */
   waitForLog(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
   /** Pids of the workers from "worker[i] spawned pid=" lines, latest per id. */
@@ -174,6 +179,13 @@ export interface RunningCli {
   allWorkerPids(): number[];
   /** The master's default control socket: each started CLI gets its own $XDG_RUNTIME_DIR. */
   readonly controlPath: string;
+}
+
+/** Resolves once `child`'s stdout and stderr are closed (every process writing to them gone), or after `ms`. */
+export function streamsClosed(child: ChildProcess, ms = 10_000): Promise<void> {
+  const closed = (stream: NodeJS.ReadableStream | null): Promise<void> =>
+    stream === null || (stream as { closed?: boolean }).closed === true ? Promise.resolve() : new Promise((r) => stream.once('close', () => r()));
+  return Promise.race([Promise.all([closed(child.stdout), closed(child.stderr)]).then(() => undefined), new Promise<void>((r) => setTimeout(r, ms).unref())]);
 }
 
 /** Parent of the per-CLI runtime directories, removed by killStarted. */
@@ -215,6 +227,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     stderr: () => err,
     stdout: () => out,
     exited,
+    outputEnded: (ms) => streamsClosed(child, ms),
     waitForLog: (pattern, ms = 30_000) => waitFor(() => err.match(pattern), ms, () => `log line ${pattern} in:\n${err}`),
     workerPids: () => new Map(pids()),
     allWorkerPids: () => pids().map(([, pid]) => pid),

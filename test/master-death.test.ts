@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, fixture, isAlive, killStarted, readEvents, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
+import { CLI, fixture, isAlive, killStarted, readEvents, startCli, streamsClosed, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 
 after(killStarted);
 
@@ -39,6 +39,7 @@ function startWith(stdio: Stdio, args: string[], env: Record<string, string>, di
     stderr: () => out,
     stdout: () => out,
     exited,
+    outputEnded: (ms) => streamsClosed(child, ms),
     waitForLog: (pattern, ms = 10_000) => waitFor(() => out.match(pattern), ms, `${pattern} in ${out}`),
     workerPids: () => new Map(pids()),
     allWorkerPids: () => pids().map(([, pid]) => pid),

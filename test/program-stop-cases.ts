@@ -12,6 +12,7 @@ export function stopCases(kind: 'sh' | 'py'): void {
       await jobsStarted(cli, 2);
       cli.child.kill('SIGQUIT');
       assert.equal((await cli.exited).code, 0);
+      await cli.outputEnded();
       assert.deepEqual(cutJobs(cli.stdout()), []);
       assert.match(cli.stdout(), /^exit 0$/m);
       assert.match(cli.stdout(), /^exit 1$/m);
@@ -26,6 +27,7 @@ export function stopCases(kind: 'sh' | 'py'): void {
       cli.child.kill('SIGKILL');
       await waitFor(() => [...programs, ...workers].every((pid) => !isAlive(pid)), 30_000, 'every program and worker gone');
       await waitFor(() => (cli.stdout().match(/^exit \d$/gm) ?? []).length === 3, 10_000, `three exits in:\n${cli.stdout()}`);
+      await cli.outputEnded();
       assert.deepEqual(cutJobs(cli.stdout()), []);
     });
 
@@ -34,6 +36,7 @@ export function stopCases(kind: 'sh' | 'py'): void {
       await jobsStarted(cli, 2);
       cli.child.kill('SIGQUIT');
       assert.equal((await cli.exited).code, 0);
+      await cli.outputEnded();
       assert.deepEqual(cutJobs(cli.stdout()), [], cli.stdout() + cli.stderr());
     });
 
@@ -43,6 +46,7 @@ export function stopCases(kind: 'sh' | 'py'): void {
       await jobsStarted(cli, 2);
       cli.child.kill('SIGQUIT');
       assert.equal((await cli.exited).code, 0);
+      await cli.outputEnded();
       assert.deepEqual(cutJobs(cli.stdout()), [], cli.stdout() + cli.stderr());
       assert.match(cli.stdout(), /^told STOP 0$/m);
       assert.match(cli.stdout(), /^told STOP 1$/m);

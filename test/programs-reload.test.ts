@@ -28,6 +28,7 @@ describe('programs: rolling reload', () => {
     assert.deepEqual(steps.slice(0, 4), [`exited ${first}`, `ready ${first}`, `exited ${second}`, `ready ${second}`], reload);
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
+    await cli.outputEnded();
     assert.deepEqual(cutJobs(cli.stdout()), []);
   });
 

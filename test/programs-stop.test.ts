@@ -16,6 +16,7 @@ describe('programs: stop signals', () => {
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     assert.match(cli.stdout(), /^got USR1 0$/m);
+    await cli.outputEnded();
     assert.deepEqual(cutJobs(cli.stdout()), []);
   });
 

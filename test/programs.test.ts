@@ -49,6 +49,7 @@ describe('programs: pause', () => {
     await waitFor(() => (cli.stdout().slice(heldAt).match(/^job \S+ start$/gm) ?? []).length >= 2, 20_000, 'jobs again after resume');
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
+    await cli.outputEnded();
     assert.deepEqual(cutJobs(cli.stdout()), []);
   });
 
