@@ -119,6 +119,7 @@ describe('examples/integrity: a file job queue checked by worker 0', () => {
     cli.child.kill('SIGQUIT');
     assert.deepEqual(await bounded(cli.exited, 30_000, 'the master to exit after QUIT'), { code: 0, signal: null });
     assert.ok(pids.every((pid) => !isAlive(pid)), 'no worker outlives the master');
+    await cli.outputEnded();
 
     // No job lost: one valid, correct result per job, each job in done.
     assert.deepEqual(readdirSync(results).filter((f) => f.endsWith('.json')).sort(), [...inputs.keys()].map((n) => `${n}.json`).sort());

@@ -244,6 +244,7 @@ export async function runCli(
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.ms ?? 15_000);
   const { code, signal } = await cli.exited;
   clearTimeout(timer);
+  await cli.outputEnded(5_000); // its last lines can still be in the pipe at the 'exit' event
   return { code, signal, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 

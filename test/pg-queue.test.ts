@@ -320,6 +320,7 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
       held.map(() => ['queued', null]),
       'back in the queue at once, not left to a lease',
     );
+    await host.outputEnded();
     for (const { job } of held) assert.match(host.stdout(), new RegExp(`job ${job} handed back: stopping`));
   });
 });

@@ -52,6 +52,7 @@ for (const [kind, command] of [
       await waitFor(() => done() === 10, 60_000, `all ten jobs done in:\n${cli.stdout()}`);
       cli.child.kill('SIGQUIT');
       assert.equal((await cli.exited).code, 0);
+      await cli.outputEnded();
       assert.equal((cli.stdout().match(/: job-\d+ done/g) ?? []).length, 10, cli.stdout());
       assert.deepEqual(readdirSync(join(tmp.dir, 'pending')), []);
       for (const id of ['0', '1', '2']) assert.deepEqual(readdirSync(join(tmp.dir, 'claimed', id)), [], `id ${id} left a claim`);

@@ -15,8 +15,8 @@ describe('programs: stop signals', () => {
     await jobsStarted(cli, 1);
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
-    assert.match(cli.stdout(), /^got USR1 0$/m);
     await cli.outputEnded();
+    assert.match(cli.stdout(), /^got USR1 0$/m);
     assert.deepEqual(cutJobs(cli.stdout()), []);
   });
 
