@@ -8,11 +8,11 @@ import { fixture, isAlive, killStarted, readEvents, runCli, startCli, tempDir, w
 
 after(killStarted);
 
-/** Starts app.cjs with `workers` × `concurrency` task loops, waiting until `started` tasks have begun. */
-async function slotPool(workers: number, concurrency: number, env: Record<string, string>, started = workers * concurrency) {
+/** Starts app.cjs with `workers` × `concurrency` task loops (and `flags`), waiting until `started` tasks have begun. */
+async function slotPool(workers: number, concurrency: number, env: Record<string, string>, started = workers * concurrency, flags: string[] = []) {
   const tmp = tempDir();
   const log = join(tmp.dir, 'events');
-  const cli = startCli(['--app', fixture('app.cjs'), '--workers', String(workers), '--concurrency', String(concurrency)], { env: { FIXTURE_LOG: log, ...env } });
+  const cli = startCli(['--app', fixture('app.cjs'), '--workers', String(workers), '--concurrency', String(concurrency), ...flags], { env: { FIXTURE_LOG: log, ...env } });
   await cli.waitForLog(/master ready/, 30_000);
   await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= started, 30_000, `${started} tasks started`);
   return { cli, log, tmp, pids: [...cli.workerPids().values()] };
@@ -113,5 +113,54 @@ describe('--concurrency', () => {
     const bad = await runCli(['--app', fixture('app.cjs'), '--concurrency', '0']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, 'supervise: invalid --concurrency: 0 is not a positive integer\n');
+  });
+
+  it('--timeout times the oldest task: a hung slot gets the process killed and respawned while the other slots kept working', async () => {
+    const { cli, log, tmp, pids } = await slotPool(1, 3, { MODE: 'hang-slot-0', TASK_MS: '100' }, 3, ['--timeout', '2']);
+    const [first] = pids;
+    await cli.waitForLog(/worker\[0\] timed out: task running [\d.]+s, over --timeout 2s; killing pid=\d+/, 30_000);
+    await waitFor(() => cli.workerPids().get(0) !== first && !isAlive(first!), 30_000, 'id 0 respawned under a new pid');
+    const events = readEvents(log).filter((e) => e.pid === first);
+    const others = events.filter((e) => e.ev === 'end' && e['slot'] !== 0);
+    assert.ok(others.length >= 4, `slots 1 and 2 kept finishing tasks beside the hung one: ${others.length}`);
+    assert.equal(events.filter((e) => e.ev === 'end' && e['slot'] === 0).length, 0, 'the hung task never ended');
+    cli.child.kill('SIGTERM');
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+    tmp.remove();
+  });
+
+  it("--max-tasks counts the process's tasks over all slots: it recycles with every slot's task finished", async () => {
+    const { cli, log, tmp, pids } = await slotPool(1, 3, { TASK_MS: '150' }, 3, ['--max-tasks', '9']);
+    const [first] = pids;
+    await cli.waitForLog(/worker\[0\] recycling: served \d+ tasks/, 30_000);
+    await waitFor(() => cli.workerPids().get(0) !== first && !isAlive(first!), 30_000, 'id 0 replaced under a new pid');
+    const events = readEvents(log).filter((e) => e.pid === first);
+    const starts = events.filter((e) => e.ev === 'start');
+    const ended = new Set(events.filter((e) => e.ev === 'end').map(key));
+    // 9 tasks, up to 10 % more drawn per worker, plus the two other slots' tasks in flight at the limit.
+    assert.ok(starts.length >= 9 && starts.length <= 9 + 1 + 2, `tasks of the recycled process: ${starts.length}`);
+    assert.deepEqual(starts.filter((e) => !ended.has(key(e))).map(key), [], 'every task of the recycled process finished');
+    assert.equal(events.filter((e) => e.ev === 'aborted').length, 0);
+    cli.child.kill('SIGTERM');
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+    tmp.remove();
+  });
+
+  it('a rolling reload (HUP) replaces each process once every one of its slots has finished its task', async () => {
+    const { cli, log, tmp, pids } = await slotPool(2, 3, { TASK_MS: '700' });
+    cli.child.kill('SIGHUP');
+    await cli.waitForLog(/reload done: 2 workers/, 60_000);
+    const fresh = [...cli.workerPids().values()];
+    assert.ok(fresh.every((pid) => !pids.includes(pid)), `new pids ${fresh.join(',')} vs ${pids.join(',')}`);
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 30_000, 'the old processes gone');
+    const events = readEvents(log);
+    const old = events.filter((e) => pids.includes(e.pid));
+    const ended = new Set(old.filter((e) => e.ev === 'end').map(key));
+    assert.deepEqual(old.filter((e) => e.ev === 'start' && !ended.has(key(e))).map(key), [], 'every task of the old processes finished');
+    assert.equal(events.filter((e) => e.ev === 'aborted').length, 0);
+    await waitFor(() => fresh.every((pid) => readEvents(log).some((e) => e.ev === 'start' && e.pid === pid)), 30_000, 'the new processes work');
+    cli.child.kill('SIGTERM');
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+    tmp.remove();
   });
 });

@@ -173,7 +173,7 @@ export interface RunningCli {
   outputEnded(ms?: number): Promise<void>;
   /** Waits until stderr matches `pattern` (by default up to 30 s: CI machines are loaded), returning the match. */
   waitForLog(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  /** Pids of the workers from "worker[i] spawned pid=" lines, latest per id. */
+  /** Pids of the workers from "worker[i] spawned pid=" and "worker[i] handed to new process pid=" (a spare taking the id) lines, latest per id. */
   workerPids(): Map<number, number>;
   /** Every worker pid ever spawned. */
   allWorkerPids(): number[];
@@ -220,7 +220,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     child.on('exit', (code, signal) => r({ code, signal })),
   );
   const pids = (): Array<[number, number]> =>
-    [...err.matchAll(/worker\[(\d+)\] spawned pid=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    [...err.matchAll(/worker\[(\d+)\] (?:spawned|handed to new) (?:process )?pid=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
   return {
     child,
     pid: child.pid!,
