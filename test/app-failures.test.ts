@@ -2,7 +2,7 @@
 // `error` event and a failed start carry the app's stack, without DEBUG.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Supervisor, type WorkerFailure } from '../dist/index.js';
 import { fixture, killStarted, runCli, startCli, tempDir, track, waitFor } from './helpers.js';
@@ -103,6 +103,21 @@ describe('app failures say where', () => {
     assert.match(text, /^\S+ supervise\[\d+\]: start failed: worker\[\d\] failed to load the app: app .*broken\.mjs failed to load: Unexpected token ';'\n/);
     assert.match(text, new RegExp(`\n {4}${app.replace(/[.]/g, '\\.')}:2\n {4}  return 1 \\+;\n {4} +\\^\n`), result.stderr);
     assert.match(text, /\n {4}SyntaxError: Unexpected token ';'/);
+    tmp.remove();
+  });
+
+  it('a syntax error in a module the app imports: file:line of that module, its line and a caret', async () => {
+    const tmp = tempDir();
+    const app = join(tmp.dir, 'app.mjs');
+    mkdirSync(join(tmp.dir, 'lib'));
+    const util = join(tmp.dir, 'lib', 'util.mjs');
+    writeFileSync(app, "import { limit } from './lib/util.mjs';\nexport async function workerStart() { return limit; }\n");
+    writeFileSync(util, '// settings\nexport const limit = 1;\nexport const other = {;\n');
+    const result = await runCli(['--app', app, '--workers', '2'], { env: NO_DEBUG, ms: 30_000 });
+    assert.equal(result.code, 1, result.stderr);
+    const text = summary(result.stderr);
+    assert.match(text, /start failed: worker\[\d\] failed to load the app: app .*app\.mjs failed to load: Unexpected token ';'\n/);
+    assert.match(text, new RegExp(`\n {4}${util.replace(/[.]/g, '\\.')}:3\n {4}export const other = \\{;\n {4} +\\^\n`), result.stderr);
     tmp.remove();
   });
 

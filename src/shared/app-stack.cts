@@ -3,15 +3,13 @@
  * frames trimmed, and for a syntax error the `file:line`, the offending line and its caret, as
  * node prints them. A worker loads it only when something failed, so it costs a healthy start nothing.
  */
-import { spawnSync } from 'node:child_process';
 import { dirname, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isSuperviseError } from './errors.cjs';
+import { findSyntaxError } from './syntax-check.cjs';
 
 /** The package's own build (dist/, this file's parent folder): its frames say nothing about the app. */
 const RUNTIME_DIR = dirname(__dirname) + sep;
-/** How long a syntax check of the app may take before we do without it. */
-const CHECK_MS = 5000;
 
 /** True for a stack frame line of the runtime itself. */
 function runtimeFrame(line: string): boolean {
@@ -34,20 +32,6 @@ function hasLocation(stack: string): boolean {
 }
 
 /**
- * Node's own rendering of the syntax error in `path` (`path:line`, the line, a caret, the message),
- * by `node --check`: an ESM SyntaxError carries neither file nor line in its stack (node keeps
- * them in an internal field it prints only for an uncaught error). Undefined when the file itself
- * parses (the error is in a module it imports) or the check cannot run.
- */
-function checkedSyntax(path: string): string | undefined {
-  const result = spawnSync(process.execPath, ['--check', path], { encoding: 'utf8', timeout: CHECK_MS, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (result.status === 0 || typeof result.stderr !== 'string') return undefined;
-  const lines = result.stderr.split('\n').filter((line) => !/^\s+at checkSyntax /.test(line) && !/^Node\.js v/.test(line));
-  const text = lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
-  return /SyntaxError/.test(text) ? text : undefined;
-}
-
-/**
  * The stack to report for `error`, a failure of the app at `appPath` while `loading` or later:
  * the app's own error (a load failure's cause), trimmed; undefined for a thrown non-Error.
  */
@@ -56,7 +40,7 @@ export function appStack(error: unknown, appPath: string, loading: boolean): str
   const own = isSuperviseError(error) ? error.cause : error;
   if (!(own instanceof Error) || typeof own.stack !== 'string') return undefined;
   if (loading && own.name === 'SyntaxError' && !hasLocation(own.stack)) {
-    const checked = checkedSyntax(appPath);
+    const checked = findSyntaxError(appPath);
     if (checked !== undefined) return checked;
   }
   const trimmed = trimStack(own.stack);
