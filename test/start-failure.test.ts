@@ -12,9 +12,9 @@ after(killStarted);
 const NO_DEBUG = { DEBUG: '' };
 
 /** `supervise …` under `ulimit -n <limit>`, as a shell would start it; output collected, pids tracked. */
-function underUlimit(limit: number, args: string[], runtimeDir: string) {
+function underUlimit(limit: number, args: string[], runtimeDir: string, env: Record<string, string> = {}) {
   const child = spawn('bash', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, CLI, ...args], {
-    env: { ...process.env, ...NO_DEBUG, XDG_RUNTIME_DIR: runtimeDir },
+    env: { ...process.env, ...NO_DEBUG, ...env, XDG_RUNTIME_DIR: runtimeDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child.pid);
@@ -28,9 +28,9 @@ function underUlimit(limit: number, args: string[], runtimeDir: string) {
 }
 
 /** `supervise <args>` as a client of the master whose control socket is in `runtimeDir`. */
-function client(args: string[], runtimeDir: string): { code: number | null; stdout: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir }, encoding: 'utf8', timeout: 15_000 });
-  return { code: result.status, stdout: result.stdout };
+function client(args: string[], runtimeDir: string): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir }, encoding: 'utf8', timeout: 30_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('a start that cannot settle ends', () => {
@@ -47,6 +47,26 @@ describe('a start that cannot settle ends', () => {
       assert.doesNotMatch(result.stderr, /master ready/);
     });
   }
+});
+
+describe('a scale that cannot settle answers', () => {
+  it('ctl scale to an id whose worker fails in afterFork every time: exit 1 naming it, the pool keeps the others', async () => {
+    const run = tempDir();
+    const cli = underUlimit(1024, ['--app', fixture('fails.cjs'), '--workers', '2', '--poll', '1'], run.dir, { FAIL: 'afterFork', FAIL_ID: '2' });
+    try {
+      await waitFor(() => /master ready/.test(cli.stderr()), 30_000, 'master ready');
+      const scale = client(['ctl', 'scale', '3'], run.dir);
+      assert.equal(scale.code, 1, scale.stdout + scale.stderr);
+      assert.match(scale.stderr, /^supervise: scale to 3 stopped short at 2 live workers: worker\[2\] .*afterFork boom 2.*; the ids short keep retrying\n$/);
+      const status = JSON.parse(client(['status', '--json'], run.dir).stdout) as { size: number; live: number };
+      assert.deepEqual([status.size, status.live], [3, 2]);
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0);
+    } finally {
+      cli.child.kill('SIGKILL');
+      run.remove();
+    }
+  });
 });
 
 describe('running out of a resource is named', () => {
@@ -66,9 +86,10 @@ describe('running out of a resource is named', () => {
     const cli = underUlimit(60, ['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1'], run.dir);
     try {
       await waitFor(() => /master ready/.test(cli.stderr()), 30_000, 'master ready');
-      // Not waited for: a scale the OS cannot honour never converges.
-      const scaler = spawn(process.execPath, [CLI, 'ctl', 'scale', '64'], { env: { ...process.env, XDG_RUNTIME_DIR: run.dir }, stdio: 'ignore' });
-      track(scaler.pid);
+      // The scale answers once an id cannot come up: the pool keeps the new size and retries.
+      const scale = client(['ctl', 'scale', '64'], run.dir);
+      assert.equal(scale.code, 1, scale.stdout + scale.stderr);
+      assert.match(scale.stderr, /^supervise: scale to 64 stopped short at \d+ live workers: worker\[\d+\] could not be spawned: too many open files \(EMFILE\): the master may open 60; raise LimitNOFILE= or ulimit -n; the ids short keep retrying\n$/);
       await waitFor(() => /worker\[\d+\] could not be spawned: too many open files \(EMFILE\): the master may open 60/.test(cli.stderr()), 30_000, 'the EMFILE named in the log');
       const status = await waitFor(() => {
         const reply = client(['status', '--json'], run.dir);
@@ -81,7 +102,6 @@ describe('running out of a resource is named', () => {
       const text = client(['status'], run.dir).stdout;
       assert.match(text, /workers=\d+\/64 live/);
       assert.match(text, /\nworker\[\d+\] waiting: could not be spawned: too many open files \(EMFILE\): the master may open 60; raise LimitNOFILE= or ulimit -n\n/);
-      scaler.kill('SIGKILL');
       cli.child.kill('SIGTERM');
       assert.equal(await cli.exited, 0);
     } finally {

@@ -104,6 +104,16 @@ export class SlotTable {
     return true;
   }
 
+  /**
+   * The first id below `size` that cannot be brought up for now: it waits in backoff after the OS
+   * refused its spawn, or after `tries` early failures in a row. Undefined while every id may still come up.
+   */
+  stuck(size: number, tries: number): Slot | undefined {
+    return this.sorted().find(
+      (slot) => slot.id < size && slot.handle === undefined && slot.retryTimer !== undefined && slot.lastError !== undefined && (slot.lastError.startsWith('could not be spawned') || slot.failures >= tries),
+    );
+  }
+
   /** Cancels every pending respawn. */
   clearRetries(): void {
     for (const slot of this.#slots.values()) {

@@ -33,7 +33,7 @@ import { SlotTable, slotInfo } from './slot-table.js';
 import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
-import { START_HOLD_MS, logStartFailure } from './worker-failure.js';
+import { START_HOLD_MS, START_TRIES, logStartFailure } from './worker-failure.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -237,7 +237,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * Changes the pool size to `n` (a whole number ≥ 0): new ids are spawned at once; the highest
    * ids retire after their current task. Resolves when every id below `n` is running and every id
-   * at or above it has exited; rejects with E_STOPPED if the pool stops first, E_OPTION for a bad `n`.
+   * at or above it has exited; rejects with E_STOPPED if the pool stops first, E_OPTION for a bad `n`,
+   * E_SPAWN when an id cannot come up for now (the OS refused its spawn, or it failed early three
+   * times in a row): the pool keeps the new size and that id keeps retrying in backoff.
    */
   scale(n: number): Promise<void> {
     let size: number;
@@ -257,7 +259,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       else slot.handle.stop(true, this.#graceMs());
     }
     this.#keeper.sweep();
-    return this.#waiters.until('scale', () => this.#slots.converged(this.#target));
+    return this.#waiters.until('scale', () => this.#slots.converged(this.#target) || this.#scaleShortfall());
+  }
+
+  /** The error a scale settles with when an id cannot come up for now (it keeps retrying), else false. */
+  #scaleShortfall(): SuperviseError | false {
+    const slot = this.#slots.stuck(this.#target, START_TRIES);
+    if (slot === undefined) return false;
+    return new SuperviseError(ErrorCode.SPAWN, `scale to ${this.#target} stopped short at ${this.#slots.live()} live workers: worker[${slot.id}] ${slot.lastError}; the ids short keep retrying`);
   }
 
   /**
