@@ -6,16 +6,25 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** The soft limit named `name` ("Max open files") from /proc/self/limits, if readable. */
-function softLimit(name: string): string | undefined {
+/** /proc/self/limits, if readable. */
+function readLimits(): string | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith(name));
-    return line?.slice(name.length).trim().split(/\s+/)[0];
+    return readFileSync('/proc/self/limits', 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The limits as read when the master loaded this module: once its files run out, the master may
+ * not be able to open /proc/self/limits to say which limit it hit (seen on Node 24).
+ */
+const limitsAtStart = readLimits();
+
+/** The soft limit named `name` ("Max open files") from /proc/self/limits now, else as it was at start. */
+function softLimit(name: string): string | undefined {
+  const line = (readLimits() ?? limitsAtStart)?.split('\n').find((l) => l.startsWith(name));
+  return line?.slice(name.length).trim().split(/\s+/)[0];
 }
 
 /** The pids.max of this process's cgroup (v2, or v1's pids controller), if one is set. */
