@@ -246,6 +246,9 @@ function runTasks(app: RunnableApp, ctx: WorkerContext): Promise<void> {
       readEvery = each < TRIVIAL_TASK_MS ? Math.min(readEvery * 2, MAX_TASKS_PER_CLOCK_READ) : 1;
       batch = 0;
       taskStartedAt = now;
+      // Asked of the kernel, not of the IPC channel: a worker starved past its master's death runs
+      // its timers (the task's end) before it reads the channel's end, and would start a new task.
+      if (masterGone()) requestStop(false, 'master gone');
       if (turned) {
         // The event loop ran since we last looked: IPC and signals have been seen.
         turned = false;
@@ -274,7 +277,10 @@ function runSlots(app: RunnableApp, ctx: WorkerContext, concurrency: number): Pr
   slots = new Slots(concurrency);
   return slots
     .run(app, ctx.id, ctx.signal, {
-      stopping: () => stopping,
+      stopping: () => {
+        if (!stopping && masterGone()) requestStop(false, 'master gone'); // see runTasks
+        return stopping;
+      },
       paused: () => paused,
       hold: holdWhilePaused,
       finished(seconds) {

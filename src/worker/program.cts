@@ -11,6 +11,13 @@ import type { ProgramConfig } from '../shared/protocol.cjs';
 export const NOTIFY_FD = 3;
 /** Longest notify line kept: a program writing garbage without newlines must not grow our memory. */
 const MAX_LINE = 4096;
+/**
+ * How long a graceful stop waits for the BUSY=1 of a program just told CONTINUE before taking it
+ * for idle: a job loop that goes straight to its next job writes BUSY=1 at once, but a loaded
+ * machine may not run it for a while, and a stop signal in that gap would cut the job it begins.
+ * A program that waits for work after CONTINUE is signalled when this runs out.
+ */
+const CONTINUE_SETTLE_MS = 2000;
 
 /** What the worker's task accounting hears from the program. */
 export interface ProgramHooks {
@@ -58,6 +65,8 @@ export class Program {
   #quick = false;
   #done = false;
   #timer: NodeJS.Timeout | undefined;
+  /** performance.now() when the program was told CONTINUE, until its next BUSY=1 or IDLE=1. */
+  #continuedAt: number | undefined;
   #partial = '';
   /** Paused: the pause signal was sent; `held` once the program is also between jobs. */
   #paused = false;
@@ -118,11 +127,19 @@ export class Program {
     setImmediate(() =>
       setImmediate(() => {
         if (this.#done || !this.#stopPending) return;
-        if (!this.#busy) return this.#sendStopSignal();
-        // Busy: its IDLE=1 sends the signal; this bounds the wait for it.
-        this.#timer = setTimeout(() => this.#sendStopSignal(), this.#config.stopWaitMs);
+        if (this.#busy) return this.#awaitIdle();
+        const settle = this.#continuedAt === undefined ? 0 : CONTINUE_SETTLE_MS - (performance.now() - this.#continuedAt);
+        if (settle <= 0) return this.#sendStopSignal();
+        // Just told CONTINUE: its BUSY=1 may be on the way (then #awaitIdle), else it is idle.
+        this.#timer = setTimeout(() => this.#sendStopSignal(), Math.min(settle, this.#config.stopWaitMs));
       }),
     );
+  }
+
+  /** Busy with a stop pending: its IDLE=1 sends the signal; --stop-wait bounds the wait for it. */
+  #awaitIdle(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#sendStopSignal(), this.#config.stopWaitMs);
   }
 
   /**
@@ -180,9 +197,12 @@ export class Program {
       case 'BUSY':
         if (value !== '1' || this.#busy) return;
         this.#busy = true;
+        this.#continuedAt = undefined;
+        if (this.#stopPending && !this.#signalled) this.#awaitIdle();
         return this.#hooks.busy();
       case 'IDLE':
         if (value !== '1') return;
+        this.#continuedAt = undefined;
         if (this.#busy) {
           this.#busy = false;
           this.#hooks.idle();
@@ -207,6 +227,7 @@ export class Program {
     if (socket !== undefined && !socket.destroyed && socket.writableLength === 0) {
       try {
         socket.write(stop ? 'STOP\n' : 'CONTINUE\n');
+        if (!stop) this.#continuedAt = performance.now();
       } catch {
         // closed by the program
       }
