@@ -67,13 +67,13 @@ async function keepsSupervising(master: number, workers: number): Promise<void> 
     const held = await waitFor(() => {
       const ids = heldIds(master);
       return ids.size === workers ? ids : undefined;
-    }, 15_000, `ids 0..${workers - 1} held by children of ${master}`);
+    }, 45_000, `ids 0..${workers - 1} held by children of ${master}`);
     const victim = held.get(1)![0]!.pid;
     process.kill(victim, 'SIGKILL');
     await waitFor(() => {
       const now = heldIds(master).get(1);
       return now !== undefined && now.length === 1 && now[0]!.pid !== victim;
-    }, 15_000, `worker 1 respawned after the kill of ${victim} (round ${round})`);
+    }, 45_000, `worker 1 respawned after the kill of ${victim} (round ${round})`);
     assert.ok(readProc(master) !== undefined && readProc(master)!.state !== 'Z', 'the master lives');
   }
 }
@@ -101,9 +101,9 @@ describe("the master's own output", () => {
         XDG_RUNTIME_DIR: run.dir,
         PRINT: '1', // the workers write to the broken pipe too
       });
-      await waitFor(() => sh.out() !== '', 15_000, 'head to print its one line and leave');
+      await waitFor(() => sh.out() !== '', 45_000, 'head to print its one line and leave');
       // The master is the one marked process titled so (this test's marker is its own).
-      const master = await waitFor(async () => (await settleLeftovers(marker, 0)).find((p) => p.title.startsWith('supervise: master'))?.pid, 15_000, 'the master');
+      const master = await waitFor(async () => (await settleLeftovers(marker, 0)).find((p) => p.title.startsWith('supervise: master'))?.pid, 45_000, 'the master');
       await running(control); // head is gone by now: every write of the master meets a broken pipe
       await keepsSupervising(master, 2);
       process.kill(master, 'SIGTERM');
