@@ -13,7 +13,7 @@ import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 import { HangWatch, heartbeatInterval, killHung, watchInterval, type WatchedProcess } from './hang-watch.js';
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
-import { LogFiles } from '../shared/log-files.js';
+import { LogFiles, workerLogName } from '../shared/log-files.js';
 import { Logger } from '../shared/log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
 import { PoolServices } from '../services/pool-services.js';
@@ -34,6 +34,8 @@ import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
 import { START_HOLD_MS, START_TRIES, logStartFailure } from './worker-failure.js';
+import { KILL_ASKED } from './exit-cause.js';
+import { checkWorkerId, processToKill } from './worker-actions.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -280,6 +282,39 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   reload(): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(this.#stoppedError('reload'));
     return this.#reloader.request();
+  }
+
+  /**
+   * Restarts worker `id` gracefully (the dashboard's Restart): a new process loads the app, then
+   * the old one finishes its task and hands the id over, as a reload does for one id, with the
+   * code in force. Resolves once the new process is ready; rejects with E_OPTION for an id the
+   * pool does not hold, E_RELOAD when the new process fails (see RollingReload.restart), E_STOPPED.
+   */
+  restartWorker(id: number): Promise<void> {
+    try {
+      checkWorkerId('restart', id, this.#target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('restartWorker'));
+    return this.#reloader.restart(id);
+  }
+
+  /**
+   * SIGKILLs the process of worker `id` now (the dashboard's Kill) and returns its pid; the pool
+   * respawns the id as after any crash. Throws E_OPTION for an id the pool does not hold, E_STATE
+   * when the id has no live process.
+   */
+  killWorker(id: number): number {
+    const handle = processToKill(id, this.#target, this.#slots);
+    this.#log.info('kill', `worker[${id}] pid=${handle.pid} killed on request (SIGKILL)`, { worker: id, pid: handle.pid });
+    handle.kill(KILL_ASKED);
+    return handle.pid as number;
+  }
+
+  /** With `logDir`: the path of worker `id`'s log file (whether or not it exists yet); else undefined. */
+  workerLogFile(id: number): string | undefined {
+    return this.#logFiles?.path(workerLogName(id));
   }
 
   /**
