@@ -174,6 +174,7 @@ function lastExitOf(slot: Slot, handle: WorkerHandle, exit: WorkerExit, poolStop
     killReason: handle.killReason,
     failed: handle.failure !== undefined,
   });
-  const detail = handle.failure !== undefined ? describeFailure(handle.failure) : handle.killReason;
+  // A user's kill says all in its cause and signal; a timeout's reason says which limit.
+  const detail = handle.failure !== undefined ? describeFailure(handle.failure) : cause === 'killed' ? undefined : handle.killReason;
   return { code: exit.code, signal: exit.signal, at: new Date(), cause, clean: isCleanExit(cause), ...(detail !== undefined && { detail }) };
 }

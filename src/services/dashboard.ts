@@ -108,7 +108,7 @@ class Dashboard {
     }
     if (path === '/') {
       if (method !== 'GET' && method !== 'HEAD') return sendError(response, 405, `${method} not allowed`, undefined, { Allow: 'GET, HEAD' });
-      return send(response, 200, 'text/html; charset=utf-8', dashboardPage(this.#csrf), { 'Content-Security-Policy': DASHBOARD_CSP });
+      return send(response, 200, 'text/html; charset=utf-8', dashboardPage(this.#csrf, this.#target.workerLogFile(0) !== undefined), { 'Content-Security-Policy': DASHBOARD_CSP });
     }
     if (path === '/favicon.ico') return send(response, 204, 'image/x-icon', '');
     if (path === '/api/log') {
