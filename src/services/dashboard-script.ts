@@ -81,12 +81,17 @@ function spark(width, height, label) {
   return svg;
 }
 
-/** Draws values (oldest first, undefined skipped) scaled between their least and greatest. */
-function draw(svg, values) {
+/**
+ * Draws values (oldest first, undefined skipped) scaled between their least and greatest, over
+ * at least minRange (memory: 4 MiB, so the noise of a few pages does not look like a spike).
+ */
+function draw(svg, values, minRange) {
   const width = Number(svg.getAttribute('width')), height = Number(svg.getAttribute('height'));
   const known = values.filter((v) => v !== undefined && v !== null);
   const top = Math.max(...known, 0), bottom = Math.min(...known, top);
-  const range = top - bottom || Math.max(top, 1);
+  const range = Math.max(top - bottom, minRange || 0) || Math.max(top, 1);
+  // A flat series sits at its value's height over zero; a narrow one is centred in minRange.
+  const base = top === bottom && !minRange ? 0 : (top + bottom) / 2 - range / 2;
   // The last minute at least spans the width, so a fresh page draws a line, not a dot at the edge.
   const slots = Math.max(values.length, 60);
   const step = width / (slots - 1);
@@ -94,7 +99,7 @@ function draw(svg, values) {
   const points = [];
   values.forEach((v, i) => {
     if (v === undefined || v === null) return;
-    const y = height - 2 - ((v - (top === bottom ? 0 : bottom)) / range) * (height - 4);
+    const y = height - 2 - ((v - base) / range) * (height - 4);
     points.push(((offset + i) * step).toFixed(1) + ',' + y.toFixed(1));
   });
   svg.firstChild.setAttribute('points', points.join(' '));
@@ -128,7 +133,7 @@ function summary(status) {
   $('rate-window').textContent = status.taskRate ? 'over the last ' + Math.round(status.taskRate.windowSeconds) + ' s' : '';
   const pss = status.memory && status.memory.pssBytes;
   push(poolPss, pss === undefined || pss === null ? undefined : pss);
-  draw($('pool-spark'), poolPss);
+  draw($('pool-spark'), poolPss, 4 * 1048576);
   $('pool-pss').textContent = mib(pss);
 }
 
@@ -216,7 +221,7 @@ function workers(status) {
     c.fields.uss.title = 'USS: what only this process holds; RSS: counts shared pages in full';
     c.pss.textContent = mib(w.pssBytes);
     push(c.history, w.pssBytes === undefined || w.pssBytes === null ? undefined : w.pssBytes);
-    draw(c.chart, c.history);
+    draw(c.chart, c.history, 4 * 1048576);
     c.root.querySelector('.kill').disabled = !w.pid || w.state === 'exited';
     lastExit(c, w.lastExit);
     if (r.parentNode !== grid || r !== grid.children[status.workers.indexOf(w)]) grid.insertBefore(r, grid.children[status.workers.indexOf(w)] || null);
