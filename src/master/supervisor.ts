@@ -35,6 +35,7 @@ import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
 import { START_HOLD_MS, START_TRIES, logStartFailure } from './worker-failure.js';
 import { KILL_ASKED } from './exit-cause.js';
+import { applyLimits, type EarlierTimeout, type LimitChanges } from './live-limits.js';
 import { checkWorkerId, processToKill } from './worker-actions.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
@@ -53,9 +54,10 @@ export type { SlotState, StopOptions, SupervisorEvents, SupervisorInternals, Sup
  * await sv.stop({ graceful: true });
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
-  readonly #options: ResolvedOptions;
+  /** Replaced (never mutated) when a HUP applies new limits: see applyLimits. */
+  #options: ResolvedOptions;
   readonly #log: Logger;
-  readonly #runtime: RuntimeConfig;
+  #runtime: RuntimeConfig;
   readonly #listeners: Listeners;
   readonly #slots = new SlotTable();
   readonly #spares: SparePool;
@@ -80,6 +82,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #startedAt: Date | undefined;
   readonly #counters = new PoolCounters();
   readonly #cpu = new CpuMeter();
+  /** After a HUP changed --timeout: what tasks begun before it were promised (see applyLimits). */
+  #earlierTimeout: EarlierTimeout | undefined;
 
   /**
    * Validates `options` at once: throws SuperviseError E_OPTION (quoting the bad value, or naming
@@ -106,10 +110,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
     };
     this.#listeners = new Listeners(this.#options.listen);
+    const pool = this; // the getters below read the limits in force (a HUP may replace them)
     this.#launcher = new Launcher({
       listeners: this.#listeners,
-      options: this.#options,
-      runtime: this.#runtime,
+      get options() {
+        return pool.#options;
+      },
+      get runtime() {
+        return pool.#runtime;
+      },
       log: this.#log,
       logFiles: this.#logFiles,
       account: this.#account,
@@ -216,11 +225,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#keeper.sweep(), this.#options.poll * 1000);
-    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
-    if (watchMs !== undefined) {
-      const watch = new HangWatch(watchMs, this.#log);
-      this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
-    }
+    this.#watchHangs();
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#keeper.fill(this.#slots.get(id));
     try {
@@ -400,6 +405,36 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#removeSignalHandlers;
   }
 
+  /**
+   * Applies new timeouts at run time (a HUP rereading --config): `timeout`, `grace`,
+   * `bootTimeout`, `stopWait` (a key set to undefined: back to the default; timeout: off). They
+   * hold for the next tasks judged, stops begun and processes spawned. Returns what changed, in
+   * words ("timeout 60s → 1s"), and what needs a restart instead (see applyLimits), and logs
+   * the change; throws E_OPTION for a bad value (nothing applied).
+   */
+  applyLimits(changes: LimitChanges): { applied: string[]; restart: string[] } {
+    const next = applyLimits(this.#options, this.#runtime, changes, this.#earlierTimeout);
+    const { applied, restart } = next;
+    if (applied.length === 0) return { applied, restart };
+    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
+    this.#options = next.options;
+    this.#runtime = next.runtime;
+    this.#earlierTimeout = next.earlier;
+    if (this.#active() && watchMs !== watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout)) this.#watchHangs();
+    this.#log.info('limits', `applied ${applied.join(', ')}: for the next tasks, stops and spawns`, { applied: applied.join(', ') });
+    return { applied, restart };
+  }
+
+  /** (Re)starts the timer of the hang watch at the interval the limits in force need (none without --timeout and --boot-timeout). */
+  #watchHangs(): void {
+    clearInterval(this.#hangTimer);
+    this.#hangTimer = undefined;
+    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
+    if (watchMs === undefined) return;
+    const watch = new HangWatch(watchMs, this.#log);
+    this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
+  }
+
   /** What a rolling reload may do to this pool. */
   #reloadHost(): ReloadHost {
     return {
@@ -433,7 +468,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #stopHost(): StopHost {
     return {
       log: this.#log,
-      grace: this.#options.grace,
+      grace: () => this.#options.grace,
       live: () => this.#liveHandles(),
       begin: () => {
         const started = this.#state !== 'idle';
@@ -503,7 +538,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
    */
   #killHung(resumedAt: number): void {
-    const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs };
+    const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs, ...(this.#earlierTimeout && { earlier: this.#earlierTimeout }) };
     const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
     killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log, resumedAt);
   }
