@@ -10,7 +10,8 @@ import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
 import { assertReadableBy } from './app-access.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
-import { HangWatch, heartbeatInterval, killHung, watchInterval, type WatchedProcess } from './hang-watch.js';
+import { heartbeatInterval } from './hang-watch.js';
+import { HangTimer } from './hang-timer.js';
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
 import { LogFiles, workerLogName } from '../shared/log-files.js';
@@ -34,9 +35,8 @@ import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
 import { START_HOLD_MS, START_TRIES, logStartFailure } from './worker-failure.js';
-import { KILL_ASKED } from './exit-cause.js';
 import { applyLimits, type EarlierTimeout, type LimitChanges } from './live-limits.js';
-import { checkWorkerId, processToKill } from './worker-actions.js';
+import { killOne, restartOne } from './worker-actions.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -69,7 +69,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #target: number;
   #generation = 0;
   #pollTimer: NodeJS.Timeout | undefined;
-  #hangTimer: NodeJS.Timeout | undefined;
+  readonly #hangs: HangTimer;
   #startFailure: SuperviseError | undefined;
   readonly #keeper: IdKeeper;
   #removeExitHook: (() => void) | undefined;
@@ -130,6 +130,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
     this.#reloader = new RollingReload(this.#reloadHost());
     this.#stopper = new PoolStop(this.#stopHost());
+    this.#hangs = new HangTimer({
+      log: this.#log,
+      limits: () => ({ timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs, ...(this.#earlierTimeout && { earlier: this.#earlierTimeout }) }),
+      live: () => this.#liveHandles(),
+      nameOf: (handle) => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare'),
+    });
     this.#keeper = new IdKeeper({
       log: this.#log,
       options: this.#options,
@@ -225,7 +231,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#keeper.sweep(), this.#options.poll * 1000);
-    this.#watchHangs();
+    this.#hangs.arm();
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#keeper.fill(this.#slots.get(id));
     try {
@@ -296,13 +302,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * pool does not hold, E_RELOAD when the new process fails (see RollingReload.restart), E_STOPPED.
    */
   restartWorker(id: number): Promise<void> {
-    try {
-      checkWorkerId('restart', id, this.#target);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('restartWorker'));
-    return this.#reloader.restart(id);
+    return restartOne(id, this.#target, this.#state === 'running' ? undefined : this.#stoppedError('restartWorker'), this.#reloader);
   }
 
   /**
@@ -311,10 +311,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * when the id has no live process.
    */
   killWorker(id: number): number {
-    const handle = processToKill(id, this.#target, this.#slots);
-    this.#log.info('kill', `worker[${id}] pid=${handle.pid} killed on request (SIGKILL)`, { worker: id, pid: handle.pid });
-    handle.kill(KILL_ASKED);
-    return handle.pid as number;
+    return killOne(id, this.#target, this.#slots, this.#log);
   }
 
   /** With `logDir`: the path of worker `id`'s log file (whether or not it exists yet); else undefined. */
@@ -416,23 +413,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const next = applyLimits(this.#options, this.#runtime, changes, this.#earlierTimeout);
     const { applied, restart } = next;
     if (applied.length === 0) return { applied, restart };
-    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
     this.#options = next.options;
     this.#runtime = next.runtime;
     this.#earlierTimeout = next.earlier;
-    if (this.#active() && watchMs !== watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout)) this.#watchHangs();
+    if (this.#active()) this.#hangs.arm();
     this.#log.info('limits', `applied ${applied.join(', ')}: for the next tasks, stops and spawns`, { applied: applied.join(', ') });
     return { applied, restart };
-  }
-
-  /** (Re)starts the timer of the hang watch at the interval the limits in force need (none without --timeout and --boot-timeout). */
-  #watchHangs(): void {
-    clearInterval(this.#hangTimer);
-    this.#hangTimer = undefined;
-    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
-    if (watchMs === undefined) return;
-    const watch = new HangWatch(watchMs, this.#log);
-    this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
   }
 
   /** What a rolling reload may do to this pool. */
@@ -491,7 +477,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #clearTimers(): void {
     clearInterval(this.#pollTimer);
     clearInterval(this.#logTimer);
-    clearInterval(this.#hangTimer);
+    this.#hangs.stop();
     this.#spares.clearTimer();
     this.#slots.clearRetries();
   }
@@ -531,16 +517,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #active(): boolean {
     return this.#state === 'running' || this.#state === 'starting';
-  }
-
-  /**
-   * Kills processes that never got ready within --boot-timeout (spares and reload candidates
-   * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
-   */
-  #killHung(resumedAt: number): void {
-    const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs, ...(this.#earlierTimeout && { earlier: this.#earlierTimeout }) };
-    const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
-    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log, resumedAt);
   }
 
   #stoppedError(operation: string): SuperviseError {
