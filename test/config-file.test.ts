@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, killStarted, runCli, startCli, tempDir, waitFor } from './helpers.js';
+import { fixture, killStarted, readEvents, runCli, startCli, tempDir, waitFor } from './helpers.js';
 
 after(killStarted);
 
@@ -23,6 +23,36 @@ describe('--config', () => {
     process.kill(cli.pid, 'SIGHUP');
     await cli.waitForLog(/config \S+pool\.json reread: applied workers 3 → 2; changed but needs a restart: timeout/, 60_000);
     await cli.waitForLog(/worker\[2\] (exited|retired)/, 60_000);
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+    tmp.remove();
+  });
+
+  it('a HUP applies a changed --timeout and --grace at run time: the next task past the new timeout is killed as timed out', { timeout: 180_000 }, async () => {
+    const tmp = tempDir();
+    const file = join(tmp.dir, 'pool.json');
+    const events = join(tmp.dir, 'events.jsonl');
+    const pool = { app: fixture('app.cjs'), workers: 1, poll: 1, control: join(tmp.dir, 'sock'), timeout: 30, grace: 5 };
+    writeFileSync(file, JSON.stringify(pool));
+    // Every task takes 3 s: within the 30 s timeout, beyond the 1 s one the file will say.
+    const cli = startCli(['--config', file], { env: { TASK_MS: '3000', FIXTURE_LOG: events } });
+    await cli.waitForLog(/master ready pid=\d+ workers=1/, 60_000);
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'end'), 60_000, 'a 3 s task to finish under --timeout 30');
+    assert.doesNotMatch(cli.stderr(), /timed out/);
+
+    writeFileSync(file, JSON.stringify({ ...pool, timeout: 1, grace: 2 }));
+    process.kill(cli.pid, 'SIGHUP');
+    await cli.waitForLog(/config \S+pool\.json reread: applied timeout 30s → 1s, grace 5s → 2s$/m, 60_000);
+    assert.doesNotMatch(cli.stderr(), /needs a restart/);
+    // The task running at the HUP was promised 30 s: it ends, and its process hands over to the reload's.
+    const first = readEvents(events).find((e) => e.ev === 'start')!;
+    await cli.waitForLog(new RegExp(`worker\\[0\\] exited code=0 pid=${first.pid}`), 60_000);
+    // Same master, no restart: the next task over 1 s is a timeout, and the id is respawned.
+    const [, seconds] = await cli.waitForLog(/worker\[0\] timed out: task running (\d+\.\d)s, over --timeout 1s; killing pid=\d+/, 60_000);
+    assert.ok(Number(seconds) >= 1 && Number(seconds) < 3, `killed after ${seconds}s, before the task's own 3 s`);
+    await cli.waitForLog(/worker\[0\] respawning/, 30_000);
+    assert.equal((await runCli(['status', '--json', '--control', pool.control])).code, 0);
+    assert.match(cli.stderr(), new RegExp(`master ready pid=${cli.pid} `), 'the master that started is the one that applied it');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     tmp.remove();

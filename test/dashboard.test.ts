@@ -72,17 +72,18 @@ after(async () => {
   await browser?.close();
 });
 
-/** A row of the page's worker table, from its data attributes. */
+/** A worker card of the page, from its data attributes. */
 interface Row {
   readonly id: string;
   readonly pid: string;
   readonly state: string;
   readonly paused: string;
+  readonly exitCause?: string;
 }
 
-/** The rows the page shows now. */
+/** The worker cards the page shows now. */
 function rows(page: Page): Promise<Row[]> {
-  return page.evaluate<Row[]>('[...document.querySelectorAll("#workers tr")].map((r) => ({ ...r.dataset }))');
+  return page.evaluate<Row[]>('[...document.querySelectorAll("#workers .worker")].map((r) => ({ ...r.dataset }))');
 }
 
 /** Waits until the page shows `n` rows, every one running (paused or not). */
@@ -143,8 +144,8 @@ describe('--dashboard in headless Chromium', () => {
     const shown = await rowsRunning(page, 2);
     assert.deepEqual(shown.map((r) => [Number(r.id), Number(r.pid)]), [...cli.workerPids()].sort((a, b) => a[0] - b[0]));
     for (const row of shown) assert.equal(parentOf(Number(row.pid)), cli.pid);
-    // The sparkline draws tasks per second once two polls have come back.
-    await waitInPage(page, 'document.querySelector("#spark-line").getAttribute("points").split(" ").length >= 2', 'the sparkline to have two points', 10_000);
+    // The sparkline draws tasks per second once the master's window spans 2 s.
+    await waitInPage(page, 'Number(document.querySelector("#rate-spark").dataset.points) >= 2', 'the sparkline to have two points', 20_000);
     assert.match(await page.textContent('#rate') ?? '', /^[1-9][\d.]* tasks\/s$/);
 
     // +1: a third worker, in the page and in the real pool.
@@ -168,7 +169,7 @@ describe('--dashboard in headless Chromium', () => {
 
     // Pause: every row paused, the pool paused, and Resume enabled.
     await page.click('#pause');
-    await waitInPage(page, 'document.body.dataset.paused === "true" && [...document.querySelectorAll("#workers tr")].every((r) => r.dataset.paused === "true")', 'every row paused', 15_000);
+    await waitInPage(page, 'document.body.dataset.paused === "true" && [...document.querySelectorAll("#workers .worker")].every((r) => r.dataset.paused === "true")', 'every row paused', 15_000);
     const paused = await controlStatus(socket);
     assert.ok(paused.paused && paused.workers.every((w) => w.paused), JSON.stringify(paused));
     assert.equal(await page.isDisabled('#resume'), false);
@@ -259,6 +260,132 @@ describe('--dashboard in headless Chromium', () => {
       await sv.stop();
     }
     assert.equal(sv.dashboardUrl, undefined);
+  });
+});
+
+/** The card of worker `id` as the page shows it now. */
+async function cardOf(page: Page, id: number): Promise<Row | undefined> {
+  return (await rows(page)).find((r) => r.id === String(id));
+}
+
+/** Waits until the page shows worker `id` running with a pid other than `old`, and returns the card. */
+function newPidShown(page: Page, id: number, old: string, what: string): Promise<Row> {
+  return waitFor(async () => {
+    const card = await cardOf(page, id);
+    return card !== undefined && card.pid !== '' && card.pid !== old && card.state === 'running' ? card : undefined;
+  }, 30_000, what);
+}
+
+/** Per row of cards the page lays out now: how many cards, and whether the page scrolls sideways. */
+function layout(page: Page): Promise<{ perRow: number; overflow: boolean; cards: number }> {
+  return page.evaluate<{ perRow: number; overflow: boolean; cards: number }>(`(() => {
+    const cards = [...document.querySelectorAll('#workers .worker')];
+    const top = cards.length ? cards[0].getBoundingClientRect().top : 0;
+    return {
+      perRow: cards.filter((c) => Math.abs(c.getBoundingClientRect().top - top) < 2).length,
+      overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
+      cards: cards.length,
+    };
+  })()`);
+}
+
+describe('--dashboard per worker: restart, kill, log tail, memory, last exit', () => {
+  it('Restart hands the id to a new pid, Kill SIGKILLs it (respawned, shown as killed), Log follows the file; bad ids are one line', { timeout: 180_000 }, async (t) => {
+    if (skipReason !== undefined) return t.skip(skipReason);
+    const tmp = tempDir();
+    const logDir = join(tmp.dir, 'logs');
+    const sv = new Supervisor({ app: fixture('chatty.cjs'), workers: 4, poll: 1, dashboard: '127.0.0.1:0', logDir, quiet: true });
+    sv.on('fork', (w) => track(w.pid));
+    await sv.start();
+    try {
+      const url = sv.dashboardUrl!;
+      const { page, problems } = await openPage(url);
+      await page.setViewportSize({ width: 1440, height: 1000 });
+      const shown = await rowsRunning(page, 4);
+      assert.deepEqual(shown.map((r) => Number(r.pid)), sv.workers.map((w) => w.pid));
+
+      // Log: the tail of worker 1's file, lines its process prints (chatty: "w1 p<pid> n<seq> …").
+      const pid1 = shown[1]!.pid;
+      await page.click('.worker[data-id="1"] button.log');
+      await waitInPage(page, `[...document.querySelectorAll('#log div')].some((d) => d.textContent.startsWith('w1 p${pid1} n'))`, 'the log panel to show a line of worker 1', 20_000);
+      assert.equal(await page.textContent('#log-file'), join(logDir, 'worker-1.log'));
+
+      // Restart worker 1: a new pid holds id 1, the old process is gone, its exit was asked for.
+      await page.click('.worker[data-id="1"] button.restart');
+      const restarted = await newPidShown(page, 1, pid1, 'worker 1 to show a new pid after Restart');
+      assert.equal(Number(restarted.pid), sv.workers[1]!.pid, 'the pid the pool holds for id 1');
+      assert.equal(parentOf(Number(restarted.pid)), process.pid, 'a child of this master');
+      await waitFor(() => !isAlive(Number(pid1)), 20_000, 'the old process of worker 1 to exit');
+      await waitInPage(page, 'document.querySelector(\'.worker[data-id="1"]\').dataset.exitCause === "restart"', 'worker 1 to show its last exit as a restart', 10_000);
+      assert.match(await page.textContent('.worker[data-id="1"] .exit') ?? '', /^restart code 0 at /);
+      assert.equal(await page.getAttribute('.worker[data-id="1"] .exit .tag', 'class'), 'tag clean');
+      // A restart answers once the new process is ready, or 202 past 10 s (a loaded machine).
+      await waitInPage(page, '/^restart worker 1: (done|under way)$/.test(document.querySelector("#message").textContent)', 'the page to say the restart is done', 20_000);
+      // The tail goes on with the new process's lines: same file, same panel.
+      await waitInPage(page, `[...document.querySelectorAll('#log div')].some((d) => d.textContent.startsWith('w1 p${restarted.pid} n'))`, 'the log panel to follow the new process of worker 1', 20_000);
+      const status = await sv.status();
+      assert.equal(status.workers[1]!.lastExit?.cause, 'restart');
+      assert.equal(status.workers[1]!.lastExit?.clean, true);
+
+      // Kill worker 2: SIGKILL, respawned as after any crash, shown as killed (not clean).
+      const pid2 = shown[2]!.pid;
+      await page.click('.worker[data-id="2"] button.kill');
+      const respawned = await newPidShown(page, 2, pid2, 'worker 2 to show a new pid after Kill');
+      assert.ok(!isAlive(Number(pid2)), 'the killed process is gone');
+      assert.equal(Number(respawned.pid), sv.workers[2]!.pid);
+      await waitInPage(page, 'document.querySelector(\'.worker[data-id="2"]\').dataset.exitCause === "killed"', 'worker 2 to show its last exit as killed', 10_000);
+      assert.match(await page.textContent('.worker[data-id="2"] .exit') ?? '', /^killed SIGKILL at \d/);
+      assert.equal(await page.getAttribute('.worker[data-id="2"] .exit .tag', 'class'), 'tag unclean');
+      const killed = (await sv.status()).workers[2]!;
+      assert.deepEqual([killed.lastExit?.signal, killed.lastExit?.cause, killed.lastExit?.clean, killed.restarts], ['SIGKILL', 'killed', false, 1]);
+
+      // Ids 0 and 3 were not touched.
+      const after = await rows(page);
+      assert.deepEqual([after[0]!.pid, after[3]!.pid], [shown[0]!.pid, shown[3]!.pid]);
+
+      // The same rules as every action: a GET never acts, a bad id is one line, another origin is refused.
+      const csrf = (await page.getAttribute('meta[name="supervise-csrf"]', 'content'))!;
+      const origin = url.replace(/\/$/, '');
+      const post = (path: string, body: string, headers: Record<string, string> = { Origin: origin, 'X-CSRF-Token': csrf }) =>
+        httpRequest(`${url}api/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+      const get = await httpRequest(`${url}api/kill?id=0`);
+      assert.deepEqual([get.status, get.headers['allow']], [405, 'POST']);
+      const badId = await post('kill', '{"id":9}');
+      assert.deepEqual([badId.status, JSON.parse(badId.body).error], [400, 'kill: no worker 9: the ids are 0..3']);
+      const notNumber = await post('restart', '{"id":"1"}');
+      assert.deepEqual([notNumber.status, JSON.parse(notNumber.body).error], [400, 'restart needs {"id": <a worker id>}, got "1"']);
+      assert.equal((await post('kill', '{"id":0}', { Origin: 'http://evil.example', 'X-CSRF-Token': csrf })).status, 403);
+      assert.equal((await post('restart', '{"id":0}', { Origin: origin })).status, 403, 'no CSRF token');
+      const badLog = await httpRequest(`${url}api/log?id=12`);
+      assert.deepEqual([badLog.status, JSON.parse(badLog.body).error], [400, 'log: no worker "12": the ids are 0..3']);
+      assert.equal((await httpRequest(`${url}api/log?id=0`, { headers: { Host: `rebound.example:${new URL(url).port}` } })).status, 421);
+      assert.equal(sv.workers[0]!.pid, Number(shown[0]!.pid), 'worker 0 untouched by the refused requests');
+
+      // Memory: PSS per worker with its sparkline, and the pool's; tasks/s from the master's window.
+      await waitInPage(page, '[...document.querySelectorAll(".worker svg.spark")].every((s) => Number(s.dataset.points) >= 3)', 'every worker\'s PSS sparkline to have points', 20_000);
+      assert.match(await page.textContent('.worker[data-id="0"] .memory strong') ?? '', /^\d+\.\d MiB$/);
+      assert.match(await page.textContent('#rate') ?? '', /^\d[\d.]* tasks\/s$/);
+      assert.match(await page.textContent('#rate-window') ?? '', /^over the last \d+ s$/);
+
+      // The layout uses the width, and fits a narrow window: the log beside the cards when open, else the cards across.
+      const withLog = await layout(page);
+      assert.ok(withLog.perRow >= 2 && !withLog.overflow, `1440 px, log open: ${JSON.stringify(withLog)}`);
+      // For docs/dashboard.png: the charts with a minute of history.
+      if (process.env['SUPERVISE_SCREENSHOT'] !== undefined) await waitInPage(page, 'Number(document.querySelector("#rate-spark").dataset.points) >= 60', 'a minute of history', 120_000);
+      await page.screenshot({ path: process.env['SUPERVISE_SCREENSHOT'] ?? join(tmp.dir, 'dashboard.png'), fullPage: true });
+      await page.click('#log-close');
+      for (const [width, perRow] of [[1920, 4], [1280, 4], [400, 1]] as const) {
+        await page.setViewportSize({ width, height: 900 });
+        const shape = await layout(page);
+        assert.ok(shape.perRow === perRow && !shape.overflow, `${width} px: ${JSON.stringify(shape)}`);
+      }
+
+      assert.deepEqual(problems, [], 'no script error and no CSP violation on the page');
+      await page.close();
+    } finally {
+      await sv.stop();
+      tmp.remove();
+    }
   });
 });
 

@@ -1,18 +1,20 @@
 /**
  * systemd notify on a real datagram socket (a python3 receiver): READY=1 once the pool is up,
  * RELOADING=1 (with MONOTONIC_USEC) and READY=1 around a HUP reload, STOPPING=1 on TERM, in that
- * order; WATCHDOG=1 pings; workers inherit none of the notify variables.
+ * order; WATCHDOG=1 pings; workers inherit none of the notify variables. The same through the
+ * systemd-notify fallback (a PATH without python3), the receiver acknowledging its BARRIER=1.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fixture, killStarted, startCli, tempDir, track, waitFor } from './helpers.js';
 
 after(killStarted);
 
+const SYSTEMD_NOTIFY = '/usr/bin/systemd-notify';
 const hasPython = spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore' }).status === 0;
 
 interface Datagram {
@@ -69,6 +71,38 @@ describe('systemd notify', () => {
     await waitFor(() => has('STOPPING=1') >= 0, 10_000, 'STOPPING=1');
     const order = received.flatMap((d) => d.fields.filter((f) => ['READY=1', 'RELOADING=1', 'STOPPING=1'].includes(f)));
     assert.deepEqual(order, ['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1']);
+    tmp.remove();
+  });
+
+  it('without python3, through systemd-notify: READY=1, RELOADING=1, READY=1, STOPPING=1 in order, each acknowledged (BARRIER=1)', async (t) => {
+    if (!hasPython) return t.skip('python3 is not installed (the test receiver needs it)');
+    if (!existsSync(SYSTEMD_NOTIFY)) return t.skip(`${SYSTEMD_NOTIFY} is not installed (Debian package systemd)`);
+    const tmp = tempDir();
+    // PATH holds systemd-notify and nothing else: no python3 for the master to find.
+    const bin = join(tmp.dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(SYSTEMD_NOTIFY, join(bin, 'systemd-notify'));
+    const socket = join(tmp.dir, 'notify.sock');
+    const { received } = await receiver(socket);
+    const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1', '--control', join(tmp.dir, 'sock')], {
+      env: { NOTIFY_SOCKET: socket, PATH: bin, TASK_MS: '20' },
+    });
+    const has = (field: string) => received.findIndex((d) => d.fields.includes(field));
+    await waitFor(() => has('READY=1') >= 0, 60_000, 'READY=1 through systemd-notify');
+    const ready = received[has('READY=1')]!;
+    assert.ok(ready.fields.includes(`MAINPID=${cli.pid}`) && ready.fields.includes('STATUS=2 workers ready'), ready.fields.join(' '));
+    process.kill(cli.pid, 'SIGHUP');
+    await cli.waitForLog(/reload done/, 60_000);
+    await waitFor(() => received.filter((d) => d.fields.includes('READY=1')).length >= 2, 30_000, 'READY=1 after the reload');
+    const reloading = received.find((d) => d.fields.includes('RELOADING=1'));
+    assert.ok(reloading?.fields.some((f) => /^MONOTONIC_USEC=\d+$/.test(f)), JSON.stringify(reloading));
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+    await waitFor(() => has('STOPPING=1') >= 0, 30_000, 'STOPPING=1');
+    const order = received.flatMap((d) => d.fields.filter((f) => ['READY=1', 'RELOADING=1', 'STOPPING=1'].includes(f)));
+    assert.deepEqual(order, ['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1']);
+    // systemd-notify waited for each acknowledgement and failed on none ("Failed to invoke barrier").
+    assert.doesNotMatch(cli.stderr(), /barrier|systemd-notify/i);
     tmp.remove();
   });
 

@@ -11,6 +11,7 @@ import { nearest } from '../shared/did-you-mean.js';
 import { formatHostPort, type HttpAddress } from '../shared/http-address.js';
 import type { Logger } from '../shared/log.js';
 import { DEFAULTS, type ResolvedOptions } from '../shared/options.js';
+import { LIVE_LIMIT_FLAGS, type LimitChanges } from '../master/live-limits.js';
 
 /** A config file that cannot be used: a usage mistake (exit 2), one line naming the file. */
 export class ConfigFileError extends Error {}
@@ -104,7 +105,12 @@ export interface ReconfigurablePool {
   readonly size: number;
   readonly options: ResolvedOptions;
   scale(n: number): Promise<void>;
+  /** See Supervisor.applyLimits: returns what changed and what needs a restart; throws E_OPTION for a bad value. */
+  applyLimits(changes: LimitChanges): { applied: string[]; restart: string[] };
 }
+
+/** The flags a HUP applies as timeouts (see applyLimits), to their option keys. */
+const LIMIT_KEYS = new Map(Object.entries(LIVE_LIMIT_FLAGS).map(([key, flag]) => [flag as string, key as keyof LimitChanges]));
 
 /** True when `flag` was given in `argv` (before `--`) or as its SUPERVISE_* variable: the file cannot override it. */
 function givenElsewhere(flag: string, argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
@@ -116,7 +122,8 @@ function givenElsewhere(flag: string, argv: readonly string[], env: NodeJS.Proce
 /**
  * On every SIGHUP (beside the rolling reload the HUP also starts), rereads `path` and compares it
  * with `last`, the file as read before. Applies what can change at run time, the pool size (by
- * scale), unless a flag or variable set it; logs one line saying what it applied and naming the
+ * scale) and the timeouts (--timeout, --grace, --boot-timeout, --stop-wait: the next tasks and
+ * stops), unless a flag or variable set them; logs one line saying what it applied and naming the
  * changed options that need a restart. A file that has become unusable is logged and changes
  * nothing. Returns a function that stops watching.
  */
@@ -131,8 +138,14 @@ export function watchConfigFile(path: string, last: Record<string, unknown>, fla
     }
     const applied: string[] = [];
     const restart: string[] = [];
+    const limits: Record<string, unknown> = {};
     for (const flag of new Set([...Object.keys(last), ...Object.keys(file)])) {
       if (JSON.stringify(last[flag]) === JSON.stringify(file[flag]) || givenElsewhere(flag, argv, env)) continue;
+      const limit = LIMIT_KEYS.get(flag);
+      if (limit !== undefined) {
+        limits[limit] = file[flag];
+        continue;
+      }
       if (flag !== 'workers') {
         restart.push(flag);
         continue;
@@ -143,6 +156,15 @@ export function watchConfigFile(path: string, last: Record<string, unknown>, fla
       } else if (n !== pool.size) {
         applied.push(`workers ${pool.size} → ${n}`);
         pool.scale(n).catch((error: unknown) => log.error('config', `config ${path}: scaling to ${n} failed: ${(error as Error).message}`));
+      }
+    }
+    if (Object.keys(limits).length > 0) {
+      try {
+        const outcome = pool.applyLimits(limits as LimitChanges);
+        applied.push(...outcome.applied);
+        restart.push(...outcome.restart);
+      } catch (error) {
+        log.error('config', `config ${path}: ${error instanceof Error ? error.message : String(error)}; no timeout applied`);
       }
     }
     last = file;

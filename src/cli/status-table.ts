@@ -20,11 +20,11 @@ function mib(bytes: number | undefined): string {
   return bytes === undefined ? '-' : `${(bytes / 1048576).toFixed(1)}M`;
 }
 
-/** How the id's previous process ended. */
+/** How the id's previous process ended, and why: "reload code=0", "crash SIGSEGV", "killed SIGKILL". */
 function lastExit(worker: WorkerStatus): string {
   const exit = worker.lastExit;
   if (exit === undefined) return '-';
-  return exit.signal !== null ? exit.signal : `code=${exit.code}`;
+  return `${exit.cause} ${exit.signal !== null ? exit.signal : `code=${exit.code}`}`;
 }
 
 /** What the worker is doing, in one word. */

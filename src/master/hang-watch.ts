@@ -78,6 +78,20 @@ export interface WatchLimits {
   readonly bootTimeout: number;
   /** The heartbeat interval, ms, when --timeout is set. */
   readonly heartbeatMs: number | undefined;
+  /**
+   * The --timeout in force before a HUP changed it, and when (epoch ms): a task begun before then
+   * is judged by the longer of the two (no limit counts as longest), so a change applies to the
+   * next tasks and never cuts a running one sooner than it was promised.
+   */
+  readonly earlier?: { readonly timeout: number | undefined; readonly until: number };
+}
+
+/** The --timeout (seconds) a task begun at `busySince` is judged by; undefined: none. */
+export function taskTimeout(limits: WatchLimits, busySince: number | null): number | undefined {
+  const { timeout, earlier } = limits;
+  if (earlier === undefined || busySince === null || busySince >= earlier.until) return timeout;
+  if (timeout === undefined || earlier.timeout === undefined) return undefined;
+  return Math.max(timeout, earlier.timeout);
 }
 
 /** What the watch reads of a live process, and how it kills one. */
@@ -102,18 +116,19 @@ export function killHung(
   log: Logger,
   resumedAt = Number.NEGATIVE_INFINITY,
 ): void {
-  const { timeout, bootTimeout, heartbeatMs: beat } = limits;
+  const { bootTimeout, heartbeatMs: beat } = limits;
   for (const handle of handles) {
     if (handle.killReason !== undefined) continue; // killed already, its exit is on the way
     const id = handle.id;
     const booting = handle.bootingSince === undefined ? undefined : Math.max(handle.bootingSince, resumedAt);
     const boot = bootHangReason(booting, id !== undefined, now, bootTimeout * 1000);
-    const task = boot === undefined && id !== undefined && timeout !== undefined && beat !== undefined ? hangReason(handle, now, timeout * 1000, beat, resumedAt) : undefined;
+    const limit = taskTimeout(limits, handle.busySince);
+    const task = boot === undefined && id !== undefined && limit !== undefined && beat !== undefined ? hangReason(handle, now, limit * 1000, beat, resumedAt) : undefined;
     const reason = boot ?? task;
     if (reason === undefined) continue;
     const name = id !== undefined ? `worker[${id}]` : `${nameOf(handle)} pid=${handle.pid}`;
-    const why = `timed out: ${reason}, over ${boot !== undefined ? `--boot-timeout ${bootTimeout}s` : `--timeout ${timeout}s`}`;
-    log.error('timeout', `${name} ${why}; killing pid=${handle.pid}`, { worker: id, pid: handle.pid, timeout: boot !== undefined ? bootTimeout : timeout });
+    const why = `timed out: ${reason}, over ${boot !== undefined ? `--boot-timeout ${bootTimeout}s` : `--timeout ${limit}s`}`;
+    log.error('timeout', `${name} ${why}; killing pid=${handle.pid}`, { worker: id, pid: handle.pid, timeout: boot !== undefined ? bootTimeout : limit });
     handle.kill(why);
   }
 }

@@ -12,6 +12,8 @@ import { slotInfo, type Slot, type SlotTable } from './slot-table.js';
 import type { SparePool } from './spare-pool.js';
 import type { SupervisorEvents, SupervisorState } from './supervisor-types.js';
 import type { Waiters } from './waiters.js';
+import { exitCause, isCleanExit } from './exit-cause.js';
+import type { LastExit } from '../services/pool-status.js';
 import { START_TRIES, describeFailure, exitLine, exitReason, startFailure, workerFailure } from './worker-failure.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
@@ -120,7 +122,7 @@ export class IdKeeper {
     if (slot.handle === handle) slot.handle = undefined;
     slot.tasksBefore += handle.tasks;
     this.#host.counters.recordExit(handle);
-    slot.lastExit = { code: exit.code, signal: exit.signal, at: new Date() };
+    slot.lastExit = lastExitOf(slot, handle, exit, this.#host.state() === 'stopping', slot.id >= this.#host.size());
     const line = exitLine(slot.id, handle, exit);
     (exit.code === 0 ? this.#host.log.info : this.#host.log.error).call(this.#host.log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
     this.#host.emit('exit', slotInfo(slot, handle), exit);
@@ -157,4 +159,22 @@ export class IdKeeper {
     const state = this.#host.state();
     return state === 'running' || state === 'starting';
   }
+}
+
+/** What `status()` shows of `handle`'s exit from `slot`: how, when, and why (asked for, or a crash). */
+function lastExitOf(slot: Slot, handle: WorkerHandle, exit: WorkerExit, poolStopping: boolean, retiring: boolean): LastExit {
+  const cause = exitCause({
+    code: exit.code,
+    signal: exit.signal,
+    handOver: slot.handingOver ? (slot.handOverCause ?? 'reload') : undefined,
+    stopAsked: handle.stopAsked,
+    poolStopping,
+    retiring,
+    recycling: handle.recycling,
+    killReason: handle.killReason,
+    failed: handle.failure !== undefined,
+  });
+  // A user's kill says all in its cause and signal; a timeout's reason says which limit.
+  const detail = handle.failure !== undefined ? describeFailure(handle.failure) : cause === 'killed' ? undefined : handle.killReason;
+  return { code: exit.code, signal: exit.signal, at: new Date(), cause, clean: isCleanExit(cause), ...(detail !== undefined && { detail }) };
 }

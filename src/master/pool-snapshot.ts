@@ -3,6 +3,7 @@ import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms }
 import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
 import { readProcessMemory, readProcessStats, type CpuMeter, type ProcessMemory } from '../services/process-stats.js';
 import { slotInfo, type Slot } from './slot-table.js';
+import { TaskRate } from '../services/task-rate.js';
 import type { SupervisorState } from './supervisor-types.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -15,6 +16,8 @@ export class PoolCounters {
   tasksGone = 0;
   readonly durationsGone = new Histogram(TASK_SECONDS_BOUNDS);
   readonly respawnSeconds = new Histogram(RESPAWN_SECONDS_BOUNDS);
+  /** The sliding window of the task total, sampled at each status(). */
+  readonly taskRate = new TaskRate();
 
   /** Adds what an exited process did. */
   recordExit(handle: WorkerHandle): void {
@@ -51,6 +54,7 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
   const memory = new Map<number, ProcessMemory | undefined>();
   for (const pid of [process.pid, ...live.flatMap((h) => (h.pid !== undefined ? [h.pid] : []))]) memory.set(pid, readProcessMemory(pid));
   const selfMemory = memory.get(process.pid);
+  const tasks = source.counters.tasksGone + live.reduce((sum, h) => sum + h.tasks, 0);
   return {
     pid: process.pid,
     state: source.state,
@@ -61,7 +65,8 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
     startedAt: source.startedAt,
     spares: source.spares,
     restarts: source.restarts,
-    tasks: source.counters.tasksGone + live.reduce((sum, h) => sum + h.tasks, 0),
+    tasks,
+    taskRate: source.counters.taskRate.sample(now, tasks),
     workers: slots.map((slot) => workerStatus(slot, cpu, now, memory)),
     master: {
       rssBytes: self?.rssBytes,

@@ -5,8 +5,8 @@ import type { WorkerHandle } from './worker-handle.js';
 /** What a stop does to its pool. */
 export interface StopHost {
   readonly log: Logger;
-  /** --grace, seconds. */
-  readonly grace: number;
+  /** --grace, seconds, as in force now (a HUP may change it). */
+  grace(): number;
   /** Every live process of the pool, with or without an id. */
   live(): WorkerHandle[];
   /** Marks the pool stopping (timers cleared, pending waits rejected); returns whether it had started at all. */
@@ -41,12 +41,12 @@ export class PoolStop {
     const started = host.begin();
     const handles = host.live();
     if (started) {
-      host.log.info('stop', `master stopping (${graceful ? 'graceful: tasks finish' : `quick: grace ${host.grace}s`}) workers=${handles.length}`, {
+      host.log.info('stop', `master stopping (${graceful ? 'graceful: tasks finish' : `quick: grace ${host.grace()}s`}) workers=${handles.length}`, {
         graceful,
         workers: handles.length,
       });
     }
-    for (const handle of handles) handle.stop(graceful, host.grace * 1000);
+    for (const handle of handles) handle.stop(graceful, host.grace() * 1000);
     await Promise.all(handles.map((handle) => handle.exited));
     // The pool is stopped only when no worker's child is left either.
     await host.settled();
@@ -58,8 +58,8 @@ export class PoolStop {
     const host = this.#host;
     if (this.#graceful) {
       this.#graceful = false;
-      host.log.info('stop', `master stopping quickly now (grace ${host.grace}s)`);
-      for (const handle of host.live()) handle.stop(false, host.grace * 1000);
+      host.log.info('stop', `master stopping quickly now (grace ${host.grace()}s)`);
+      for (const handle of host.live()) handle.stop(false, host.grace() * 1000);
     } else {
       host.log.info('stop', 'master killing every worker now');
       for (const handle of host.live()) handle.kill();

@@ -10,6 +10,8 @@ export interface ReloadSlot {
   readonly handle: WorkerHandle | undefined;
   /** Set while the old process leaves: its exit must not trigger a respawn. */
   handingOver: boolean;
+  /** Set with handingOver: what moves the id (its last exit says so). */
+  handOverCause: 'reload' | 'restart' | undefined;
   retryTimer: NodeJS.Timeout | undefined;
 }
 
@@ -82,6 +84,41 @@ export class RollingReload {
   }
 
   /**
+   * Restarts one id gracefully, as a reload moves each id but with the code in force: a new
+   * process loads first, then the old one finishes its task, exits, and hands `id` over. Queued
+   * with the reloads (never interleaved with one). Resolves once the new process is ready; rejects
+   * with E_RELOAD when the new process fails before it takes the id (the old one keeps it) or
+   * before it is ready (the id then respawns as after any exit), E_STOPPED if the pool stops.
+   */
+  restart(id: number): Promise<void> {
+    const run = this.#queue.then(() => this.#restartOne(id));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #restartOne(id: number): Promise<void> {
+    const host = this.#host;
+    if (!host.running()) throw host.stoppedError('restart');
+    if (id >= host.size()) throw new SuperviseError(ErrorCode.OPTION, `restart of worker[${id}] abandoned: the pool was scaled to ${host.size()} meanwhile`);
+    host.log.info('restart', `worker[${id}] restarting: a new process loads first`, { worker: id });
+    const candidate = this.#spawnCandidate();
+    try {
+      if (candidate === undefined) throw new Error('the new process could not be spawned');
+      await host.until('restart', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
+      await this.#handOver(host.slot(id), candidate, host.generation(), 'restart');
+      if (candidate.readyAt === undefined && candidate.state === 'exited') throw new Error(`the new process ${candidate.killReason ?? 'exited before it was ready'}`);
+    } catch (error) {
+      if (!host.running()) throw host.stoppedError('restart');
+      const message = `worker[${id}] restart failed: ${firstLine(error)}`;
+      host.log.error('restart', message, { worker: id });
+      throw new SuperviseError(ErrorCode.RELOAD, message, { cause: error });
+    } finally {
+      if (candidate !== undefined && this.#candidates.has(candidate)) candidate.stop(false, host.graceMs());
+    }
+    host.log.info('restarted', `worker[${id}] restarted pid=${candidate.pid}`, { worker: id, pid: candidate.pid });
+  }
+
+  /**
    * Moves every id to a process of the next generation, one id at a time; resolves with how long
    * it took (ms). Rejects with E_RELOAD (logged) when the new code fails; ids already moved keep it.
    */
@@ -144,17 +181,22 @@ export class RollingReload {
     return new SuperviseError(failure?.code === ErrorCode.APP_EXPORTS ? ErrorCode.APP_EXPORTS : ErrorCode.APP_LOAD, failure?.message ?? `the new process ${candidate.killReason ?? 'exited before it loaded the app'}`);
   }
 
-  /** Moves `slot` from its old process to `candidate`: the old one finishes its task and exits first. */
-  async #handOver(slot: ReloadSlot, candidate: WorkerHandle, generation: number): Promise<void> {
+  /**
+   * Moves `slot` from its old process to `candidate`: the old one finishes its task and exits
+   * first. A reload moves only an old process of an older generation; a restart moves any.
+   */
+  async #handOver(slot: ReloadSlot, candidate: WorkerHandle, generation: number, cause: 'reload' | 'restart' = 'reload'): Promise<void> {
     const host = this.#host;
     const old = slot.handle;
-    if (old !== undefined && old.generation < generation) {
+    if (old !== undefined && (cause === 'restart' || old.generation < generation)) {
       slot.handingOver = true;
+      slot.handOverCause = cause;
       old.stop(true, host.graceMs());
       try {
-        await host.until('reload', () => old.state === 'exited');
+        await host.until(cause, () => old.state === 'exited');
       } finally {
         slot.handingOver = false;
+        slot.handOverCause = undefined;
       }
     }
     this.#candidates.delete(candidate);
@@ -165,7 +207,8 @@ export class RollingReload {
     }
     clearTimeout(slot.retryTimer);
     slot.retryTimer = undefined;
-    host.assign(slot, candidate, 'handed to new process');
+    host.assign(slot, candidate, cause === 'restart' ? 'restarted: handed to new process' : 'handed to new process');
+    if (cause === 'restart') return host.until('restart', () => candidate.readyAt !== undefined || candidate.state === 'exited');
     // Ready is what counts, or the id retiring meanwhile (a TTOU): its new process then leaves
     // without a task, perhaps before ready, which is no failure of the new code.
     const retired = (): boolean => candidate.state === 'exited' && slot.id >= host.size();

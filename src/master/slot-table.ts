@@ -14,6 +14,8 @@ export interface Slot {
   retryTimer: NodeJS.Timeout | undefined;
   /** A reload is moving this id to a new process: its exit must not trigger a respawn. */
   handingOver: boolean;
+  /** While handingOver: whether a rolling reload or a one-id restart moves it (what its last exit says). */
+  handOverCause: 'reload' | 'restart' | undefined;
   /** Tasks done by this id's earlier processes. */
   tasksBefore: number;
   lastExit: LastExit | undefined;
@@ -47,6 +49,7 @@ export class SlotTable {
         failures: 0,
         retryTimer: undefined,
         handingOver: false,
+        handOverCause: undefined,
         tasksBefore: before?.tasks ?? 0,
         lastExit: undefined,
         respawnFrom: undefined,

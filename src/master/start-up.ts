@@ -1,6 +1,7 @@
 /** What a pool acquires before its first worker, in order: log files, pid file, services, the preloaded app. */
 import type { ControlTarget } from '../services/control-server.js';
 import type { MetricsTarget } from '../services/metrics-server.js';
+import type { DashboardTarget } from '../services/dashboard.js';
 import { PoolServices } from '../services/pool-services.js';
 import type { LogFiles } from '../shared/log-files.js';
 import { Logger } from '../shared/log.js';
@@ -15,7 +16,7 @@ export interface StartParts {
   readonly logFiles: LogFiles | undefined;
   readonly services: PoolServices;
   /** What the control socket and dashboard drive, and the metrics and probes read. */
-  readonly pool: ControlTarget & MetricsTarget;
+  readonly pool: ControlTarget & MetricsTarget & DashboardTarget;
   readonly launcher: Launcher;
 }
 

@@ -10,10 +10,11 @@ import { onExit } from 'signal-exit';
 import { resolveAccount, type Account } from './account.js';
 import { assertReadableBy } from './app-access.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
-import { HangWatch, heartbeatInterval, killHung, watchInterval, type WatchedProcess } from './hang-watch.js';
+import { heartbeatInterval } from './hang-watch.js';
+import { HangTimer } from './hang-timer.js';
 import { LOG_CHECK_MS, Launcher } from './launcher.js';
 import { Waiters } from './waiters.js';
-import { LogFiles } from '../shared/log-files.js';
+import { LogFiles, workerLogName } from '../shared/log-files.js';
 import { Logger } from '../shared/log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
 import { PoolServices } from '../services/pool-services.js';
@@ -34,6 +35,8 @@ import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
 import { START_HOLD_MS, START_TRIES, logStartFailure } from './worker-failure.js';
+import { applyLimits, type EarlierTimeout, type LimitChanges } from './live-limits.js';
+import { killOne, restartOne } from './worker-actions.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
 export type { SpawnPlacement, SpawnWorker } from './spawn-worker.js';
@@ -51,9 +54,10 @@ export type { SlotState, StopOptions, SupervisorEvents, SupervisorInternals, Sup
  * await sv.stop({ graceful: true });
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
-  readonly #options: ResolvedOptions;
+  /** Replaced (never mutated) when a HUP applies new limits: see applyLimits. */
+  #options: ResolvedOptions;
   readonly #log: Logger;
-  readonly #runtime: RuntimeConfig;
+  #runtime: RuntimeConfig;
   readonly #listeners: Listeners;
   readonly #slots = new SlotTable();
   readonly #spares: SparePool;
@@ -65,7 +69,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #target: number;
   #generation = 0;
   #pollTimer: NodeJS.Timeout | undefined;
-  #hangTimer: NodeJS.Timeout | undefined;
+  readonly #hangs: HangTimer;
   #startFailure: SuperviseError | undefined;
   readonly #keeper: IdKeeper;
   #removeExitHook: (() => void) | undefined;
@@ -78,6 +82,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #startedAt: Date | undefined;
   readonly #counters = new PoolCounters();
   readonly #cpu = new CpuMeter();
+  /** After a HUP changed --timeout: what tasks begun before it were promised (see applyLimits). */
+  #earlierTimeout: EarlierTimeout | undefined;
 
   /**
    * Validates `options` at once: throws SuperviseError E_OPTION (quoting the bad value, or naming
@@ -104,10 +110,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
     };
     this.#listeners = new Listeners(this.#options.listen);
+    const pool = this; // the getters below read the limits in force (a HUP may replace them)
     this.#launcher = new Launcher({
       listeners: this.#listeners,
-      options: this.#options,
-      runtime: this.#runtime,
+      get options() {
+        return pool.#options;
+      },
+      get runtime() {
+        return pool.#runtime;
+      },
       log: this.#log,
       logFiles: this.#logFiles,
       account: this.#account,
@@ -119,6 +130,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
     this.#reloader = new RollingReload(this.#reloadHost());
     this.#stopper = new PoolStop(this.#stopHost());
+    this.#hangs = new HangTimer({
+      log: this.#log,
+      limits: () => ({ timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs, ...(this.#earlierTimeout && { earlier: this.#earlierTimeout }) }),
+      live: () => this.#liveHandles(),
+      nameOf: (handle) => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare'),
+    });
     this.#keeper = new IdKeeper({
       log: this.#log,
       options: this.#options,
@@ -214,11 +231,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
     this.#pollTimer = setInterval(() => this.#keeper.sweep(), this.#options.poll * 1000);
-    const watchMs = watchInterval(this.#runtime.heartbeatMs, this.#options.bootTimeout);
-    if (watchMs !== undefined) {
-      const watch = new HangWatch(watchMs, this.#log);
-      this.#hangTimer = setInterval(() => watch.onTime() && this.#killHung(watch.resumedAt), watchMs);
-    }
+    this.#hangs.arm();
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
     for (let id = 0; id < this.#target; id++) this.#keeper.fill(this.#slots.get(id));
     try {
@@ -280,6 +293,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   reload(): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(this.#stoppedError('reload'));
     return this.#reloader.request();
+  }
+
+  /**
+   * Restarts worker `id` gracefully (the dashboard's Restart): a new process loads the app, then
+   * the old one finishes its task and hands the id over, as a reload does for one id, with the
+   * code in force. Resolves once the new process is ready; rejects with E_OPTION for an id the
+   * pool does not hold, E_RELOAD when the new process fails (see RollingReload.restart), E_STOPPED.
+   */
+  restartWorker(id: number): Promise<void> {
+    return restartOne(id, this.#target, this.#state === 'running' ? undefined : this.#stoppedError('restartWorker'), this.#reloader);
+  }
+
+  /**
+   * SIGKILLs the process of worker `id` now (the dashboard's Kill) and returns its pid; the pool
+   * respawns the id as after any crash. Throws E_OPTION for an id the pool does not hold, E_STATE
+   * when the id has no live process.
+   */
+  killWorker(id: number): number {
+    return killOne(id, this.#target, this.#slots, this.#log);
+  }
+
+  /** With `logDir`: the path of worker `id`'s log file (whether or not it exists yet); else undefined. */
+  workerLogFile(id: number): string | undefined {
+    return this.#logFiles?.path(workerLogName(id));
   }
 
   /**
@@ -365,6 +402,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#removeSignalHandlers;
   }
 
+  /**
+   * Applies new timeouts at run time (a HUP rereading --config): `timeout`, `grace`,
+   * `bootTimeout`, `stopWait` (a key set to undefined: back to the default; timeout: off). They
+   * hold for the next tasks judged, stops begun and processes spawned. Returns what changed, in
+   * words ("timeout 60s → 1s"), and what needs a restart instead (see applyLimits), and logs
+   * the change; throws E_OPTION for a bad value (nothing applied).
+   */
+  applyLimits(changes: LimitChanges): { applied: string[]; restart: string[] } {
+    const next = applyLimits(this.#options, this.#runtime, changes, this.#earlierTimeout);
+    const { applied, restart } = next;
+    if (applied.length === 0) return { applied, restart };
+    this.#options = next.options;
+    this.#runtime = next.runtime;
+    this.#earlierTimeout = next.earlier;
+    if (this.#active()) this.#hangs.arm();
+    this.#log.info('limits', `applied ${applied.join(', ')}: for the next tasks, stops and spawns`, { applied: applied.join(', ') });
+    return { applied, restart };
+  }
+
   /** What a rolling reload may do to this pool. */
   #reloadHost(): ReloadHost {
     return {
@@ -398,7 +454,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #stopHost(): StopHost {
     return {
       log: this.#log,
-      grace: this.#options.grace,
+      grace: () => this.#options.grace,
       live: () => this.#liveHandles(),
       begin: () => {
         const started = this.#state !== 'idle';
@@ -421,7 +477,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #clearTimers(): void {
     clearInterval(this.#pollTimer);
     clearInterval(this.#logTimer);
-    clearInterval(this.#hangTimer);
+    this.#hangs.stop();
     this.#spares.clearTimer();
     this.#slots.clearRetries();
   }
@@ -461,16 +517,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #active(): boolean {
     return this.#state === 'running' || this.#state === 'starting';
-  }
-
-  /**
-   * Kills processes that never got ready within --boot-timeout (spares and reload candidates
-   * included), and workers whose task outlived --timeout (or whose heartbeat stopped).
-   */
-  #killHung(resumedAt: number): void {
-    const limits = { timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs };
-    const nameOf = (handle: WatchedProcess): string => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare');
-    killHung(this.#liveHandles(), limits, Date.now(), nameOf, this.#log, resumedAt);
   }
 
   #stoppedError(operation: string): SuperviseError {

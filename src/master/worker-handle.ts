@@ -111,6 +111,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
   #bootFrom = this.startedAt;
   #killReason: string | undefined;
   #recycling = false;
+  #stopAsked = false;
   #failure: FailedMessage | undefined;
   #spawnError: Error | undefined;
   #holding = false;
@@ -221,6 +222,11 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     return this.#spawnError;
   }
 
+  /** True once the master asked the process to stop (`stop()`), gracefully or not. */
+  get stopAsked(): boolean {
+    return this.#stopAsked;
+  }
+
   /** True when the worker said it is leaving at a recycling limit. */
   get recycling(): boolean {
     return this.#recycling;
@@ -304,6 +310,7 @@ export class WorkerHandle extends EventEmitter<HandleEvents> {
     if (this.#state === 'exited') return;
     const wasStopping = this.#state === 'stopping';
     this.#state = 'stopping';
+    this.#stopAsked = true;
     if (graceful && this.#id !== undefined) {
       if (!wasStopping) this.#send({ supervise: 1, type: 'stop', graceful: true });
       return;

@@ -1,6 +1,7 @@
 /**
- * The dashboard: one page showing the live pool with reload, scale and pause buttons, and the JSON
- * API behind it. Served on the address given only; on loopback the Host header must name loopback
+ * The dashboard: one page showing the live pool with reload, scale and pause buttons, a restart
+ * and a kill button per worker, a live tail of each worker's log (--log-dir), and the JSON API
+ * behind it. Served on the address given only; on loopback the Host header must name loopback
  * (no DNS rebinding); every action needs the token when one is set, else a same-origin request
  * carrying the page's CSRF token.
  */
@@ -12,12 +13,25 @@ import { isHostAllowed, listenHttp, type HttpAddress } from '../shared/http-addr
 import { hasBearer, secretEquals, send, sendError, sendJson, serviceHandle, type HttpService } from './http-service.js';
 import type { Logger } from '../shared/log.js';
 import type { ControlTarget } from './control-server.js';
+import { readLogTail } from './log-tail.js';
 
-/** The operations the dashboard drives (a Supervisor): the control socket's, less stop and log reopening. */
-export type DashboardTarget = Pick<ControlTarget, 'status' | 'reload' | 'scale' | 'pause' | 'resume'>;
+/**
+ * The operations the dashboard drives (a Supervisor): the control socket's, less stop and log
+ * reopening, plus one id's graceful restart and kill, and where each id's log file is.
+ */
+export type DashboardTarget = Pick<ControlTarget, 'status' | 'reload' | 'scale' | 'pause' | 'resume'> & {
+  /** The pool's size now (the ids are 0..size-1). */
+  readonly size: number;
+  /** See Supervisor.restartWorker: rejects with E_OPTION for an id not in the pool. */
+  restartWorker(id: number): Promise<void>;
+  /** See Supervisor.killWorker: throws E_OPTION for an id not in the pool, E_STATE when it has no process. */
+  killWorker(id: number): number;
+  /** With --log-dir, the path of id's log file; else undefined. */
+  workerLogFile(id: number): string | undefined;
+};
 
 /** The actions, by the path they are posted to. */
-const ACTIONS = ['reload', 'scale', 'pause', 'resume'] as const;
+const ACTIONS = ['reload', 'scale', 'pause', 'resume', 'restart', 'kill'] as const;
 type Action = (typeof ACTIONS)[number];
 
 /** Largest request body read: an action's body is a few bytes of JSON. */
@@ -94,9 +108,14 @@ class Dashboard {
     }
     if (path === '/') {
       if (method !== 'GET' && method !== 'HEAD') return sendError(response, 405, `${method} not allowed`, undefined, { Allow: 'GET, HEAD' });
-      return send(response, 200, 'text/html; charset=utf-8', dashboardPage(this.#csrf), { 'Content-Security-Policy': DASHBOARD_CSP });
+      return send(response, 200, 'text/html; charset=utf-8', dashboardPage(this.#csrf, this.#target.workerLogFile(0) !== undefined), { 'Content-Security-Policy': DASHBOARD_CSP });
     }
     if (path === '/favicon.ico') return send(response, 204, 'image/x-icon', '');
+    if (path === '/api/log') {
+      if (method !== 'GET' && method !== 'HEAD') return sendError(response, 405, `${method} not allowed`, undefined, { Allow: 'GET, HEAD' });
+      if (!this.#authorized(request, response)) return;
+      return serveLogTail(new URL(request.url ?? '/', 'http://x').searchParams, this.#target, response);
+    }
     if (path === '/api/status') {
       if (method !== 'GET' && method !== 'HEAD') return sendError(response, 405, `${method} not allowed`, undefined, { Allow: 'GET, HEAD' });
       if (!this.#authorized(request, response)) return;
@@ -140,23 +159,59 @@ class Dashboard {
     return false;
   }
 
+  /** Starts `action` on the pool; a kill (synchronous) hands the pid it killed to `killed`. */
+  #operation(action: Action, workers: number, id: number, killed: (pid: number) => void): Promise<void> {
+    switch (action) {
+      case 'scale':
+        return this.#target.scale(workers);
+      case 'reload':
+        return this.#target.reload();
+      case 'pause':
+        return this.#target.pause();
+      case 'resume':
+        return this.#target.resume();
+      case 'restart':
+        return this.#target.restartWorker(id);
+      case 'kill':
+        return Promise.resolve().then(() => killed(this.#target.killWorker(id)));
+    }
+  }
+
   /** Runs an action and answers 200 when done, 202 when still under way, or the error. */
   async #act(action: Action, body: Record<string, unknown>, response: ServerResponse): Promise<void> {
     const workers = body['workers'];
     if (action === 'scale' && (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 0)) {
       return sendError(response, 400, `scale needs {"workers": <whole number ≥ 0>}, got ${JSON.stringify(workers ?? null)}`, ErrorCode.OPTION);
     }
-    this.#log.info('dashboard', `dashboard: ${action}${action === 'scale' ? ` ${String(workers)}` : ''}`, { action });
-    const operation =
-      action === 'scale' ? this.#target.scale(workers as number) : action === 'reload' ? this.#target.reload() : action === 'pause' ? this.#target.pause() : this.#target.resume();
+    const id = body['id'];
+    if ((action === 'restart' || action === 'kill') && (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)) {
+      return sendError(response, 400, `${action} needs {"id": <a worker id>}, got ${JSON.stringify(id ?? null)}`, ErrorCode.OPTION);
+    }
+    const argument = action === 'scale' ? ` ${String(workers)}` : action === 'restart' || action === 'kill' ? ` worker[${String(id)}]` : '';
+    this.#log.info('dashboard', `dashboard: ${action}${argument}`, { action });
+    let killed: number | undefined;
+    const operation = this.#operation(action, workers as number, id as number, (pid) => (killed = pid));
     operation.catch(() => {}); // answered below, or too late to answer: the log has it
     try {
       const outcome = await settleWithin(operation);
-      sendJson(response, outcome === 'done' ? 200 : 202, { ok: true, ...(outcome === 'pending' && { pending: true }) });
+      sendJson(response, outcome === 'done' ? 200 : 202, { ok: true, ...(outcome === 'pending' && { pending: true }), ...(killed !== undefined && { pid: killed }) });
     } catch (error) {
       sendError(response, statusFor(error), firstLine(error), isSuperviseError(error) ? error.code : undefined);
     }
   }
+}
+
+/** GET /api/log?id=<id>&cursor=<cursor>: the worker's log lines after the cursor (see readLogTail). */
+async function serveLogTail(query: URLSearchParams, target: DashboardTarget, response: ServerResponse): Promise<void> {
+  const given = query.get('id') ?? '';
+  const id = /^\d{1,6}$/.test(given) ? Number(given) : undefined;
+  if (id === undefined || id >= target.size) {
+    return sendError(response, 400, `log: no worker ${JSON.stringify(given)}: ${target.size === 0 ? 'the pool has no worker' : `the ids are 0..${target.size - 1}`}`, ErrorCode.OPTION);
+  }
+  const file = target.workerLogFile(id);
+  if (file === undefined) return sendError(response, 404, 'no log to tail: the pool runs without --log-dir (workers write to the master\'s stdout and stderr)');
+  const cursor = query.get('cursor') ?? undefined;
+  return sendJson(response, 200, { id, file, ...(await readLogTail(file, cursor)) });
 }
 
 /**

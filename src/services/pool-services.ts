@@ -1,6 +1,6 @@
 /** The master's side services: the control socket, the dashboard and the metrics endpoint, opened and closed together. */
 import { serveControl, type ControlServer, type ControlTarget } from './control-server.js';
-import { serveDashboard } from './dashboard.js';
+import { serveDashboard, type DashboardTarget } from './dashboard.js';
 import type { HttpService } from './http-service.js';
 import type { Logger } from '../shared/log.js';
 import { serveMetrics, type MetricsTarget } from './metrics-server.js';
@@ -31,7 +31,7 @@ export class PoolServices {
    * Opens what `options` asks for, all driving `pool`. Rejects with E_CONTROL or E_OPTION (an
    * address that cannot be bound); what opened before the failure stays open until `close()`.
    */
-  async open(options: ResolvedOptions, pool: ControlTarget & MetricsTarget, log: Logger): Promise<void> {
+  async open(options: ResolvedOptions, pool: ControlTarget & MetricsTarget & DashboardTarget, log: Logger): Promise<void> {
     const { control, dashboard, dashboardToken, metrics } = options;
     if (control !== undefined) this.#control = await serveControl(control, pool, log);
     if (dashboard !== undefined) this.#dashboard = await serveDashboard(dashboard, dashboardToken, pool, log);

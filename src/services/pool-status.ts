@@ -3,6 +3,16 @@
  */
 import type { HistogramSnapshot } from '../shared/histogram.cjs';
 import type { SupervisorState, WorkerInfo } from '../master/supervisor-types.js';
+import type { TaskRateReading } from './task-rate.js';
+
+/**
+ * Why a process ended. Asked for by the master: `reload` (handed its id over in a rolling
+ * reload), `restart` (a one-id restart), `stop` (the pool's stop), `retire` (scaled away),
+ * `recycle` (--max-tasks, --max-rss), `killed` (a user's kill: SIGKILL). Not asked for: `timeout`
+ * (killed past --timeout or --boot-timeout), `crash` (a reported failure, a signal, a non-zero
+ * code), `exit` (code 0 though nobody asked).
+ */
+export type ExitCause = 'reload' | 'restart' | 'stop' | 'retire' | 'recycle' | 'killed' | 'timeout' | 'crash' | 'exit';
 
 /** How the previous process of an id ended. */
 export interface LastExit {
@@ -10,6 +20,11 @@ export interface LastExit {
   readonly code: number | null;
   readonly signal: string | null;
   readonly at: Date;
+  readonly cause: ExitCause;
+  /** True when the master asked for the exit and it went as asked (reload, restart, stop, retire, recycle). */
+  readonly clean: boolean;
+  /** The failure the worker reported, or why the master killed it, if either. */
+  readonly detail?: string;
 }
 
 /** One id of the pool, with its counters and its process's resource use. */
@@ -66,6 +81,8 @@ export interface PoolStatus {
   readonly restarts: number;
   /** Tasks finished by every process the pool has run, as last reported. */
   readonly tasks: number;
+  /** Tasks per second over the last minute (sliding window of the totals sampled at each status()). */
+  readonly taskRate: TaskRateReading;
   readonly workers: readonly WorkerStatus[];
   /** The master's own resource use. */
   readonly master: {

@@ -289,8 +289,8 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
   return n;
 }
 
-/** Checks an amount (of seconds, MiB…): finite and above zero (or at least zero when `allowZero`). */
-function amountOption(name: string, value: unknown, fallback: number, allowZero: boolean, unit = 'seconds'): number {
+/** Checks an amount (of seconds, MiB…): finite and above zero (or at least zero when `allowZero`); absent gives `fallback`. Throws SuperviseError E_OPTION quoting the value. */
+export function amountOption(name: string, value: unknown, fallback: number, allowZero: boolean, unit = 'seconds'): number {
   if (value === undefined) return fallback;
   const n = toNumber(name, value);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {

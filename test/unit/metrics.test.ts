@@ -42,6 +42,7 @@ const STATUS: PoolStatus = {
   state: 'running',
   size: 3,
   concurrency: 4,
+  taskRate: { perSecond: 1, windowSeconds: 60 },
   paused: true,
   startedAt: started,
   spares: 1,

@@ -57,13 +57,13 @@ describe('status table', () => {
   it('prints a header and one aligned row per worker', () => {
     const empty = new Histogram([1]).snapshot();
     const status: PoolStatus = {
-      pid: 100, state: 'running', size: 2, concurrency: 1, paused: false, startedAt: new Date(0), spares: 1, restarts: 3, tasks: 42,
+      pid: 100, state: 'running', size: 2, concurrency: 1, paused: false, startedAt: new Date(0), spares: 1, restarts: 3, tasks: 42, taskRate: { perSecond: 0.5, windowSeconds: 60 },
       master: { rssBytes: 50 * 1048576, pssBytes: 20 * 1048576, ussBytes: 15 * 1048576, cpuPercent: 0.1 },
       memory: { rssBytes: 94 * 1048576, pssBytes: 30 * 1048576, ussBytes: 22 * 1048576 },
       taskSeconds: empty, respawnSeconds: empty,
       workers: [
         { id: 0, pid: 101, state: 'running', restarts: 0, startedAt: new Date(0), uptimeMs: 61_000, tasks: 40, busy: true, busySlots: 1, paused: false, lastExit: undefined, rssBytes: 44 * 1048576, pssBytes: 10 * 1048576, ussBytes: 7 * 1048576, cpuPercent: 12.5 },
-        { id: 1, pid: undefined, state: 'waiting', restarts: 3, startedAt: undefined, uptimeMs: undefined, tasks: 2, busy: false, busySlots: 0, paused: false, lastExit: { code: 1, signal: null, at: new Date(0) }, rssBytes: undefined, pssBytes: undefined, ussBytes: undefined, cpuPercent: undefined },
+        { id: 1, pid: undefined, state: 'waiting', restarts: 3, startedAt: undefined, uptimeMs: undefined, tasks: 2, busy: false, busySlots: 0, paused: false, lastExit: { code: 1, signal: null, at: new Date(0), cause: 'crash', clean: false }, rssBytes: undefined, pssBytes: undefined, ussBytes: undefined, cpuPercent: undefined },
       ],
     };
     assert.equal(
@@ -71,9 +71,9 @@ describe('status table', () => {
       [
         'master pid=100 running workers=2 spares=1 up 1m30s tasks=42 restarts=3 pss=20.0M uss=15.0M rss=50.0M cpu=0.1%',
         'pool memory (master + workers + spares): pss=30.0M uss=22.0M rss=94.0M (rss counts shared pages once per process)',
-        'ID  PID  STATE    UPTIME  TASKS  RESTARTS  LAST EXIT    PSS   USS    RSS  CPU%',
-        ' 0  101  busy      1m01s     40         0  -          10.0M  7.0M  44.0M  12.5',
-        ' 1    -  waiting       -      2         3  code=1         -     -      -     -',
+        'ID  PID  STATE    UPTIME  TASKS  RESTARTS  LAST EXIT       PSS   USS    RSS  CPU%',
+        ' 0  101  busy      1m01s     40         0  -             10.0M  7.0M  44.0M  12.5',
+        ' 1    -  waiting       -      2         3  crash code=1      -     -      -     -',
         '',
       ].join('\n'),
     );
