@@ -54,7 +54,7 @@ describe('Supervisor API', () => {
     assert.deepEqual(seen.filter((s) => s.startsWith('online')).sort(), ['online 0', 'online 1']);
     const victim = sv.workers[1]!;
     process.kill(victim.pid!, 'SIGKILL');
-    await waitFor(() => sv.workers[1]?.state === 'running' && sv.workers[1].pid !== victim.pid, 20_000, 'id 1 respawned');
+    await waitFor(() => sv.workers[1]?.state === 'running' && sv.workers[1].pid !== victim.pid, 45_000, 'id 1 respawned');
     assert.equal(exits.length, 1);
     assert.equal(exits[0]![0].id, 1);
     assert.equal(exits[0]![0].pid, victim.pid);
@@ -66,9 +66,9 @@ describe('Supervisor API', () => {
     const sv = pool({ app: fixture('app.cjs'), workers: 1, env: { MODE: 'task-throw' } });
     const failures: SuperviseError[] = [];
     await sv.start();
-    await waitFor(() => sv.workers[0]!.restarts >= 1, 20_000, 'a failure without listener');
+    await waitFor(() => sv.workers[0]!.restarts >= 1, 45_000, 'a failure without listener');
     sv.on('error', (e) => failures.push(e));
-    await waitFor(() => failures.length >= 1, 20_000, 'an error event');
+    await waitFor(() => failures.length >= 1, 45_000, 'an error event');
     const failure = failures[0] as SuperviseError & { worker: number; phase: string };
     assert.equal(failure.worker, 0);
     assert.equal(failure.phase, 'task');
@@ -122,7 +122,7 @@ describe('Supervisor API', () => {
 for (const options of [{ app: ${JSON.stringify(fixture('app.cjs'))}, wokers: 3 }, { app: ${JSON.stringify(fixture('app.cjs'))}, workers: '3' }]) {
   try { new Supervisor(options); console.log('accepted'); } catch (e) { console.log(e.name, e.code, e.message); }
 }`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 45_000 });
     assert.equal(out, 'SuperviseError E_OPTION unknown option wokers (did you mean workers?)\nSuperviseError E_OPTION invalid --workers: "3" is a string, not a number (convert it: Number(…))\n');
   });
 
@@ -143,11 +143,11 @@ for (const options of [{ app: ${JSON.stringify(fixture('app.cjs'))}, wokers: 3 }
       track(host.pid);
       let out = '';
       host.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      const line = await waitFor(() => out.split('\n').find((l) => l.startsWith('{')), 20_000, 'the host to report its workers');
+      const line = await waitFor(() => out.split('\n').find((l) => l.startsWith('{')), 45_000, 'the host to report its workers');
       const { pids } = JSON.parse(line) as { pids: number[] };
       pids.forEach(track);
       if (ending === 'signal') host.kill('SIGTERM');
-      await waitFor(() => pids.every((pid) => !isAlive(pid)), 20_000, 'workers gone with their host');
+      await waitFor(() => pids.every((pid) => !isAlive(pid)), 45_000, 'workers gone with their host');
     });
   }
 });

@@ -42,7 +42,7 @@ describe('app failures say where', () => {
     it(`${fail}: the failure line, then the app's stack indented, no runtime frames`, async () => {
       // FAIL_AFTER 3: the start succeeds first (afterFork fails on every process; the start then fails, as it should).
       const cli = startCli(['--app', FAILS, '--workers', '1', '--poll', '1'], { env: { ...NO_DEBUG, FAIL: fail, FAIL_AFTER: '3' } });
-      const text = (await cli.waitForLog(new RegExp(`${line.source}((?: {4}.*\\n)+)`), 20_000))[0];
+      const text = (await cli.waitForLog(new RegExp(`${line.source}((?: {4}.*\\n)+)`), 45_000))[0];
       assert.match(text, frame(fn));
       assert.doesNotMatch(text, /dist\/(worker|shared)\//, 'the runtime frames are trimmed');
       cli.child.kill('SIGKILL');
@@ -51,14 +51,14 @@ describe('app failures say where', () => {
 
   it('beforeExit: its throw is logged with the stack', async () => {
     const cli = startCli(['--app', FAILS, '--workers', '1', '--max-tasks', '2'], { env: { ...NO_DEBUG, FAIL: 'beforeExit' } });
-    const text = (await cli.waitForLog(/worker\[0\] failed in beforeExit: beforeExit boom 0\n((?: {4}.*\n)+)/, 20_000))[0];
+    const text = (await cli.waitForLog(/worker\[0\] failed in beforeExit: beforeExit boom 0\n((?: {4}.*\n)+)/, 45_000))[0];
     assert.match(text, frame('failInBeforeExit'));
     cli.child.kill('SIGKILL');
   });
 
   it('--log-format json carries the stack in a `stack` field', async () => {
     const cli = startCli(['--app', FAILS, '--workers', '1', '--log-format', 'json'], { env: { ...NO_DEBUG, FAIL: 'task', FAIL_AFTER: '2' } });
-    await cli.waitForLog(/"event":"failed".*\n/, 20_000);
+    await cli.waitForLog(/"event":"failed".*\n/, 45_000);
     const failed = cli
       .stderr()
       .split('\n')
@@ -75,8 +75,8 @@ describe('app failures say where', () => {
     const cli = startCli(['--app', FAILS, '--workers', '1', '--log-dir', tmp.dir], { env: { ...NO_DEBUG, FAIL: 'task', FAIL_AFTER: '2' } });
     const master = join(tmp.dir, 'master.log');
     const worker = join(tmp.dir, 'worker-0.log');
-    await waitFor(() => existsSync(master) && frame('failInTask').test(readFileSync(master, 'utf8')), 20_000, 'the stack in master.log');
-    await waitFor(() => existsSync(worker) && /failed \(task\): task boom 0\n/.test(readFileSync(worker, 'utf8')) && frame('failInTask').test(readFileSync(worker, 'utf8')), 20_000, 'the stack in worker-0.log');
+    await waitFor(() => existsSync(master) && frame('failInTask').test(readFileSync(master, 'utf8')), 45_000, 'the stack in master.log');
+    await waitFor(() => existsSync(worker) && /failed \(task\): task boom 0\n/.test(readFileSync(worker, 'utf8')) && frame('failInTask').test(readFileSync(worker, 'utf8')), 45_000, 'the stack in worker-0.log');
     cli.child.kill('SIGKILL');
     await cli.exited;
     tmp.remove();

@@ -16,7 +16,7 @@ async function startPool(workers: number, env: Record<string, string> = {}, args
   const events = join(tmp.dir, 'events');
   const cli = startCli(['--app', fixture('before-exit.cjs'), '--workers', String(workers), '--poll', '1', ...args], { env: { FIXTURE_LOG: events, ...env } });
   await cli.waitForLog(/master ready/);
-  await waitFor(() => readEvents(events).filter((e) => e.ev === 'start').length >= workers, 20_000, 'every worker in a task');
+  await waitFor(() => readEvents(events).filter((e) => e.ev === 'start').length >= workers, 45_000, 'every worker in a task');
   return { cli, events, remove: () => tmp.remove() };
 }
 
@@ -58,7 +58,7 @@ describe('beforeExit', () => {
     const old = [...cli.workerPids().values()];
     cli.child.kill('SIGHUP');
     await cli.waitForLog(/reload done/, 15_000);
-    await waitFor(() => old.every((pid) => !isAlive(pid)), 20_000, 'old workers gone');
+    await waitFor(() => old.every((pid) => !isAlive(pid)), 45_000, 'old workers gone');
     assertCleanedAfterLastTask(events, old, false);
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
@@ -69,7 +69,7 @@ describe('beforeExit', () => {
     const { cli, events, remove } = await startPool(2, { TASK_MS: '300' });
     const pids = [...cli.workerPids().values()];
     cli.child.kill('SIGKILL');
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), 20_000, 'workers gone after their task and cleanup');
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 45_000, 'workers gone after their task and cleanup');
     assertCleanedAfterLastTask(events, pids, false);
     remove();
   });
@@ -78,7 +78,7 @@ describe('beforeExit', () => {
     const { cli, events, remove } = await startPool(1, { BEFORE_EXIT: 'hang' }, ['--grace', '1']);
     const started = Date.now();
     cli.child.kill('SIGQUIT');
-    assert.equal((await waitFor(() => cli.exited, 20_000, 'the master to stop')).code, 0);
+    assert.equal((await waitFor(() => cli.exited, 45_000, 'the master to stop')).code, 0);
     assert.ok(Date.now() - started < 4000, 'bounded by the grace');
     assert.match(cli.stderr(), /worker\[0\] failed in beforeExit: did not finish within 1s \(--grace\)/);
     assert.match(cli.stderr(), /worker\[0\] exited code=1/);

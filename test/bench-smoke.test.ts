@@ -71,7 +71,7 @@ describe('benchmark harness smoke', () => {
   it('refuses an unknown system, naming the known ones, and writes nothing', async () => {
     const tmp = tempDir('supervise-bench-smoke-');
     const out = join(tmp.dir, 'latest.json');
-    const run = await harness(['--systems', 'nope', '--out', out, '--docs', 'none'], 20_000);
+    const run = await harness(['--systems', 'nope', '--out', out, '--docs', 'none'], 45_000);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /unknown system\(s\): nope; known: supervise, supervise-spares, cluster/);
     assert.equal(existsSync(out), false);

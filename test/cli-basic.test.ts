@@ -12,7 +12,7 @@ describe('supervise CLI: a pool of workers', () => {
     const log = join(tmp.dir, 'events');
     const cli = startCli(['--app', fixture('app.cjs'), '--workers', '4', '--poll', '1'], { env: { FIXTURE_LOG: log, TASK_MS: '30' } });
     await cli.waitForLog(/master ready/);
-    await waitFor(() => [0, 1, 2, 3].every((id) => readEvents(log).filter((e) => e.ev === 'end' && e.id === id).length >= 2), 20_000, 'two tasks per id');
+    await waitFor(() => [0, 1, 2, 3].every((id) => readEvents(log).filter((e) => e.ev === 'end' && e.id === id).length >= 2), 45_000, 'two tasks per id');
     for (const [id, pid] of cli.workerPids()) {
       assert.match(cmdline(pid) ?? '', new RegExp(`^supervise: worker\\[${id}\\]`));
     }
@@ -49,7 +49,7 @@ describe('supervise CLI: app shapes and hooks', () => {
       const log = join(tmp.dir, 'events');
       const cli = startCli(['--app', fixture(file), '--workers', '2'], { env: { FIXTURE_LOG: log } });
       await cli.waitForLog(/master ready/);
-      await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= 4, 20_000, 'tasks');
+      await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= 4, 45_000, 'tasks');
       cli.child.kill('SIGINT');
       assert.equal((await cli.exited).code, 0);
       const events = readEvents(log);

@@ -22,8 +22,8 @@ describe('counters never go back', () => {
       await sv.start();
       const first = sv.workers.find((w) => w.id === 2)!.pid!;
       process.kill(first, 'SIGKILL');
-      await waitFor(() => sv.workers.find((w) => w.id === 2 && w.state === 'running' && w.pid !== first), 20_000, 'worker 2 respawned');
-      await waitFor(async () => (await sv.status()).workers.find((w) => w.id === 2)!.tasks > 0, 20_000, 'worker 2 did tasks');
+      await waitFor(() => sv.workers.find((w) => w.id === 2 && w.state === 'running' && w.pid !== first), 45_000, 'worker 2 respawned');
+      await waitFor(async () => (await sv.status()).workers.find((w) => w.id === 2)!.tasks > 0, 45_000, 'worker 2 did tasks');
       const before = await sv.status();
       assert.equal(before.restarts, 1);
       assert.equal(sample(formatMetrics(before), 'supervise_restarts_total'), 1);

@@ -145,7 +145,7 @@ describe('--dashboard in headless Chromium', () => {
     assert.deepEqual(shown.map((r) => [Number(r.id), Number(r.pid)]), [...cli.workerPids()].sort((a, b) => a[0] - b[0]));
     for (const row of shown) assert.equal(parentOf(Number(row.pid)), cli.pid);
     // The sparkline draws tasks per second once the master's window spans 2 s.
-    await waitInPage(page, 'Number(document.querySelector("#rate-spark").dataset.points) >= 2', 'the sparkline to have two points', 20_000);
+    await waitInPage(page, 'Number(document.querySelector("#rate-spark").dataset.points) >= 2', 'the sparkline to have two points', 45_000);
     assert.match(await page.textContent('#rate') ?? '', /^[1-9][\d.]* tasks\/s$/);
 
     // +1: a third worker, in the page and in the real pool.
@@ -164,7 +164,7 @@ describe('--dashboard in headless Chromium', () => {
     await page.fill('#scale-count', '2');
     await page.click('#scale');
     await rowsRunning(page, 2);
-    await waitFor(() => !isAlive(newPid), 20_000, 'worker 2 to exit');
+    await waitFor(() => !isAlive(newPid), 45_000, 'worker 2 to exit');
     assert.equal((await controlStatus(socket)).size, 2);
 
     // Pause: every row paused, the pool paused, and Resume enabled.
@@ -307,7 +307,7 @@ describe('--dashboard per worker: restart, kill, log tail, memory, last exit', (
       // Log: the tail of worker 1's file, lines its process prints (chatty: "w1 p<pid> n<seq> …").
       const pid1 = shown[1]!.pid;
       await page.click('.worker[data-id="1"] button.log');
-      await waitInPage(page, `[...document.querySelectorAll('#log div')].some((d) => d.textContent.startsWith('w1 p${pid1} n'))`, 'the log panel to show a line of worker 1', 20_000);
+      await waitInPage(page, `[...document.querySelectorAll('#log div')].some((d) => d.textContent.startsWith('w1 p${pid1} n'))`, 'the log panel to show a line of worker 1', 45_000);
       assert.equal(await page.textContent('#log-file'), join(logDir, 'worker-1.log'));
 
       // Restart worker 1: a new pid holds id 1, the old process is gone, its exit was asked for.
@@ -315,14 +315,14 @@ describe('--dashboard per worker: restart, kill, log tail, memory, last exit', (
       const restarted = await newPidShown(page, 1, pid1, 'worker 1 to show a new pid after Restart');
       assert.equal(Number(restarted.pid), sv.workers[1]!.pid, 'the pid the pool holds for id 1');
       assert.equal(parentOf(Number(restarted.pid)), process.pid, 'a child of this master');
-      await waitFor(() => !isAlive(Number(pid1)), 20_000, 'the old process of worker 1 to exit');
+      await waitFor(() => !isAlive(Number(pid1)), 45_000, 'the old process of worker 1 to exit');
       await waitInPage(page, 'document.querySelector(\'.worker[data-id="1"]\').dataset.exitCause === "restart"', 'worker 1 to show its last exit as a restart', 10_000);
       assert.match(await page.textContent('.worker[data-id="1"] .exit') ?? '', /^restart code 0 at /);
       assert.equal(await page.getAttribute('.worker[data-id="1"] .exit .tag', 'class'), 'tag clean');
       // A restart answers once the new process is ready, or 202 past 10 s (a loaded machine).
-      await waitInPage(page, '/^restart worker 1: (done|under way)$/.test(document.querySelector("#message").textContent)', 'the page to say the restart is done', 20_000);
+      await waitInPage(page, '/^restart worker 1: (done|under way)$/.test(document.querySelector("#message").textContent)', 'the page to say the restart is done', 45_000);
       // The tail goes on with the new process's lines: same file, same panel.
-      await waitInPage(page, `[...document.querySelectorAll('#log div')].some((d) => d.textContent.startsWith('w1 p${restarted.pid} n'))`, 'the log panel to follow the new process of worker 1', 20_000);
+      await waitInPage(page, `[...document.querySelectorAll('#log div')].some((d) => d.textContent.startsWith('w1 p${restarted.pid} n'))`, 'the log panel to follow the new process of worker 1', 45_000);
       const status = await sv.status();
       assert.equal(status.workers[1]!.lastExit?.cause, 'restart');
       assert.equal(status.workers[1]!.lastExit?.clean, true);
@@ -362,7 +362,7 @@ describe('--dashboard per worker: restart, kill, log tail, memory, last exit', (
       assert.equal(sv.workers[0]!.pid, Number(shown[0]!.pid), 'worker 0 untouched by the refused requests');
 
       // Memory: PSS per worker with its sparkline, and the pool's; tasks/s from the master's window.
-      await waitInPage(page, '[...document.querySelectorAll(".worker svg.spark")].every((s) => Number(s.dataset.points) >= 3)', 'every worker\'s PSS sparkline to have points', 20_000);
+      await waitInPage(page, '[...document.querySelectorAll(".worker svg.spark")].every((s) => Number(s.dataset.points) >= 3)', 'every worker\'s PSS sparkline to have points', 45_000);
       assert.match(await page.textContent('.worker[data-id="0"] .memory strong') ?? '', /^\d+\.\d MiB$/);
       assert.match(await page.textContent('#rate') ?? '', /^\d[\d.]* tasks\/s$/);
       assert.match(await page.textContent('#rate-window') ?? '', /^over the last \d+ s$/);

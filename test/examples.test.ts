@@ -89,7 +89,7 @@ describe('examples/integrity: a file job queue checked by worker 0', () => {
       assert.equal(cli.workerPids().get(id), pid, 'the claim names the pid of the worker holding that id');
       process.kill(pid, 'SIGKILL');
       killed.push({ n, pid });
-      await waitFor(() => !isAlive(pid), 20_000, `worker pid ${pid} to die`);
+      await waitFor(() => !isAlive(pid), 45_000, `worker pid ${pid} to die`);
       const recovered = new RegExp(`job ${n}: worker\\[${id}\\] pid=${pid} died holding it; back to pending`);
       const outcome = await waitFor(() => (result(n)?.pid === pid ? 'missed' : recovered.test(cli.stdout()) ? 'hit' : undefined), 15_000, `worker 0 to recover job ${n}`);
       if (outcome === 'hit') hit = { n, pid, id };

@@ -241,7 +241,7 @@ export async function runCli(
   options: { env?: Record<string, string>; ms?: number; cwd?: string; cli?: string } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const cli = startCli(args, options);
-  const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.ms ?? 15_000);
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.ms ?? 45_000);
   const { code, signal } = await cli.exited;
   clearTimeout(timer);
   await cli.outputEnded(5_000); // its last lines can still be in the pipe at the 'exit' event

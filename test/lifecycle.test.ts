@@ -68,13 +68,13 @@ describe('rolling reload (HUP)', () => {
       }
     })();
     cli.child.kill('SIGHUP');
-    await cli.waitForLog(/reload done: 4 workers on new code in \d+ ms/, 20_000);
+    await cli.waitForLog(/reload done: 4 workers on new code in \d+ ms/, 45_000);
     sampling = false;
     await sampler;
     assert.deepEqual(doubles, [], 'never two live processes for one id');
     // Enough looks to have seen the hand-overs (a loaded machine gives fewer: the bound is modest).
     assert.ok(samples > 10, `sampled /proc ${samples} times`);
-    await waitFor(() => [0, 1, 2, 3].every((id) => readEvents(log).some((e) => e.ev === 'end' && e.id === id && e['v'] === 'v2')), 20_000, 'v2 tasks on every id');
+    await waitFor(() => [0, 1, 2, 3].every((id) => readEvents(log).some((e) => e.ev === 'end' && e.id === id && e['v'] === 'v2')), 45_000, 'v2 tasks on every id');
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     const events = readEvents(log);
@@ -106,7 +106,7 @@ describe('rolling reload (HUP)', () => {
     cli.child.kill('SIGHUP');
     await cli.waitForLog(/reload abandoned: .*bad deploy; every worker keeps the old code/);
     const tasksBefore = readEvents(log).length;
-    await waitFor(() => readEvents(log).length > tasksBefore, 20_000, 'old workers still running tasks');
+    await waitFor(() => readEvents(log).length > tasksBefore, 45_000, 'old workers still running tasks');
     for (const [id, pid] of before) assert.ok(isAlive(pid), `worker ${id} untouched`);
     assert.deepEqual(new Map(cli.workerPids()), before, 'no id changed hands');
     cli.child.kill('SIGTERM');
@@ -124,7 +124,7 @@ describe('rolling reload (HUP)', () => {
     cli.child.kill('SIGHUP');
     await cli.waitForLog(/reloading 2 workers/);
     cli.child.kill('SIGHUP');
-    await waitFor(() => (cli.stderr().match(/reload done/g) ?? []).length === 2, 20_000, 'two reloads');
+    await waitFor(() => (cli.stderr().match(/reload done/g) ?? []).length === 2, 45_000, 'two reloads');
     const order = [...cli.stderr().matchAll(/(reloading|reload done)/g)].map((m) => m[1]);
     assert.deepEqual(order, ['reloading', 'reload done', 'reloading', 'reload done']);
     cli.child.kill('SIGTERM');
@@ -141,7 +141,7 @@ describe('rolling reload (HUP)', () => {
     await cli.waitForLog(/master ready/);
     versionedApp(app, 'v2');
     cli.child.kill('SIGHUP');
-    await cli.waitForLog(/reload done/, 20_000);
+    await cli.waitForLog(/reload done/, 45_000);
     const before = readEvents(log).filter((e) => e.ev === 'beforeFork');
     assert.deepEqual(before.map((e) => `${e.id}${e['v']}`), ['0v1', '1v1', '0v2', '1v2']);
     assert.ok(before.every((e) => e.pid === cli.pid));
@@ -179,7 +179,7 @@ describe('--timeout', () => {
       const cli = startCli(['--app', fixture('hang.cjs'), '--workers', '2', '--timeout', '1'], { env: { HANG: hang } });
       await cli.waitForLog(/master ready/);
       const hung = cli.workerPids().get(1)!;
-      const line = await cli.waitForLog(/worker\[1\] timed out: (.*), over --timeout 1s; killing pid=(\d+)/, 20_000);
+      const line = await cli.waitForLog(/worker\[1\] timed out: (.*), over --timeout 1s; killing pid=(\d+)/, 45_000);
       assert.equal(Number(line[2]), hung);
       await cli.waitForLog(/worker\[1\] exited signal=SIGKILL[\s\S]*worker\[1\] respawning[\s\S]*worker\[1\] spawned/);
       assert.notEqual(cli.workerPids().get(1), hung);
@@ -206,7 +206,7 @@ describe('recycling', () => {
     const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--max-tasks', '5'], { env: { FIXTURE_LOG: log, TASK_MS: '10' } });
     await cli.waitForLog(/worker\[0\] recycling: served 5 tasks/);
     await cli.waitForLog(/worker\[0\] exited code=0[\s\S]*worker\[0\] respawning\n/);
-    await waitFor(() => new Set(readEvents(log).filter((e) => e.id === 0).map((e) => e.pid)).size >= 3, 20_000, 'three generations of worker 0');
+    await waitFor(() => new Set(readEvents(log).filter((e) => e.id === 0).map((e) => e.pid)).size >= 3, 45_000, 'three generations of worker 0');
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     const events = readEvents(log);
@@ -237,7 +237,7 @@ describe('--spares', () => {
     assert.match(cmdline(spare) ?? '', /^supervise: spare/);
     process.kill(cli.workerPids().get(1)!, 'SIGKILL');
     await cli.waitForLog(new RegExp(`worker\\[1\\] taken over by spare pid=${spare}[\\s\\S]*worker\\[1\\] ready`));
-    await waitFor(() => readEvents(log).some((e) => e.ev === 'start' && e.pid === spare && e.id === 1), 20_000, 'the spare running tasks as id 1');
+    await waitFor(() => readEvents(log).some((e) => e.ev === 'start' && e.pid === spare && e.id === 1), 45_000, 'the spare running tasks as id 1');
     const fork = readEvents(log).find((e) => e.ev === 'afterFork' && e.pid === spare);
     assert.equal(fork?.['envId'], '1');
     assert.equal(fork?.['title'], 'supervise: worker[1]');

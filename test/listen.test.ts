@@ -14,7 +14,7 @@ const APP = fixture('http-server.cjs');
 /** Starts an unchanged http app on `workers` workers sharing `--listen 127.0.0.1:0`; returns the bound port. */
 async function serve(workers: number, extra: string[] = [], env: Record<string, string> = {}): Promise<{ cli: RunningCli; port: number }> {
   const cli = startCli(['--app', APP, '--workers', String(workers), '--listen', '127.0.0.1:0', ...extra], { env });
-  const [, port] = await cli.waitForLog(/listening on 127\.0\.0\.1:(\d+)/, 20_000);
+  const [, port] = await cli.waitForLog(/listening on 127\.0\.0\.1:(\d+)/, 45_000);
   await cli.waitForLog(/master ready/, 30_000);
   return { cli, port: Number(port) };
 }
@@ -48,10 +48,10 @@ function acceptedBy(pid: number, port: number): number {
 /** Runs load while `during` acts, then returns the counts. */
 async function underLoad(target: Target, keepAlive: boolean, during: () => Promise<void>): Promise<LoadResult> {
   const load = startLoad(target, { keepAlive, concurrency: 8 });
-  await waitFor(() => load.result.ok > 50, 20_000, 'the load to get going');
+  await waitFor(() => load.result.ok > 50, 45_000, 'the load to get going');
   await during();
   const before = load.result.ok;
-  await waitFor(() => load.result.ok > before + 50, 20_000, 'answers after the action');
+  await waitFor(() => load.result.ok > before + 50, 45_000, 'answers after the action');
   return load.stop();
 }
 
@@ -109,7 +109,7 @@ describe('--listen: workers share the master\'s socket', () => {
     const victim = cli.workerPids().get(0)!;
     const result = await underLoad({ port }, false, async () => {
       process.kill(victim, 'SIGKILL');
-      await waitFor(() => cli.workerPids().get(0) !== victim, 20_000, 'worker 0 respawned');
+      await waitFor(() => cli.workerPids().get(0) !== victim, 45_000, 'worker 0 respawned');
       await cli.waitForLog(/worker\[0\] ready[\s\S]*worker\[0\] ready/, 30_000);
     });
     assert.equal(refused(result), 0, `refused: ${JSON.stringify(result.errors)}`);
@@ -141,7 +141,7 @@ describe('--listen: workers share the master\'s socket', () => {
     const agent = new (await import('node:http')).Agent({ keepAlive: true });
     const slow = Array.from({ length: 6 }, () => get({ port }, '/slow?ms=1500', agent));
     // Every request accepted and in a worker's hands before the stop.
-    await waitFor(() => acceptedByWorkers(cli, port) >= 6, 20_000, 'six connections accepted');
+    await waitFor(() => acceptedByWorkers(cli, port) >= 6, 45_000, 'six connections accepted');
     cli.child.kill('SIGQUIT');
     const answers = await Promise.all(slow);
     assert.equal(answers.length, 6);
@@ -224,12 +224,12 @@ describe('--listen: systemd socket activation', () => {
       err += c.toString();
       for (const m of c.toString().matchAll(/spawned pid=(\d+)/g)) track(Number(m[1]));
     });
-    await waitFor(() => err.includes('Listening on'), 20_000, 'systemd-socket-activate listening');
+    await waitFor(() => err.includes('Listening on'), 45_000, 'systemd-socket-activate listening');
     // The master starts on this first connection, which waits in the backlog until a worker accepts.
     const first = await get({ port });
     assert.ok(first.pid > 0);
     // The master's lines come through a pipe, perhaps after the answer.
-    await waitFor(() => new RegExp(`listening on 127\\.0\\.0\\.1:${port}`).test(err), 20_000, `the master's listening line in:\n${err}`);
+    await waitFor(() => new RegExp(`listening on 127\\.0\\.0\\.1:${port}`).test(err), 45_000, `the master's listening line in:\n${err}`);
     const load = await underLoad({ port }, false, async () => {});
     assert.deepEqual(load.errors, {});
     assert.ok(load.byPid.size >= 1);

@@ -42,12 +42,12 @@ describe('--log-dir', () => {
     const tmp = tempDir();
     const dir = join(tmp.dir, 'logs');
     const cli = startCli(['--app', fixture('chatty.cjs'), '--workers', '2', '--poll', '1', '--log-dir', dir], { env: { TASK_MS: '300' } });
-    await waitFor(() => existsSync(join(dir, 'master.log')) && /master ready/.test(readFileSync(join(dir, 'master.log'), 'utf8')), 20_000, 'master ready in master.log');
+    await waitFor(() => existsSync(join(dir, 'master.log')) && /master ready/.test(readFileSync(join(dir, 'master.log'), 'utf8')), 45_000, 'master ready in master.log');
     assert.match(cli.stderr(), new RegExp(`^\\S+ supervise\\[${cli.pid}\\]: logging to ${dir} \\(master.log, worker-<id>.log\\)\\n$`), 'one line says where; the rest go to master.log');
     const masterLog = readFileSync(join(dir, 'master.log'), 'utf8');
     const pids = new Map([...masterLog.matchAll(/worker\[(\d+)\] spawned pid=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]));
     for (const pid of pids.values()) track(pid);
-    await waitFor(() => [0, 1].every((id) => existsSync(join(dir, `worker-${id}.log`)) && readFileSync(join(dir, `worker-${id}.log`), 'utf8').includes('n2 ')), 20_000, 'two lines per worker');
+    await waitFor(() => [0, 1].every((id) => existsSync(join(dir, `worker-${id}.log`)) && readFileSync(join(dir, `worker-${id}.log`), 'utf8').includes('n2 ')), 45_000, 'two lines per worker');
     for (const id of [0, 1]) {
       // The workers are still writing: only complete lines count (the last may be half-written).
       for (const line of completeLines(join(dir, `worker-${id}.log`))) assert.match(line, new RegExp(`^w${id} p${pids.get(id)} `));
@@ -55,7 +55,7 @@ describe('--log-dir', () => {
     // The master dies; each worker finishes its task (300 ms) and exits; what it wrote is kept.
     const before = linesOf(dir, 'worker-0.log').length;
     process.kill(cli.pid, 'SIGKILL');
-    await waitFor(() => [...pids.values()].every((pid) => !isAlive(pid)), 20_000, 'workers gone after their task');
+    await waitFor(() => [...pids.values()].every((pid) => !isAlive(pid)), 45_000, 'workers gone after their task');
     assert.ok(linesOf(dir, 'worker-0.log').length >= before);
     assertNoLineLost(linesOf(dir, 'worker-0.log'));
     tmp.remove();
@@ -68,7 +68,7 @@ describe('--log-dir', () => {
       ['--app', fixture('chatty.cjs'), '--workers', '2', '--poll', '1', '--log-dir', dir, '--log-max-bytes', '4000', '--log-backups', '200'],
       { env: { TASK_MS: '5', LINES: '3', PARTIAL: '1' } },
     );
-    await waitFor(() => existsSync(dir) && readdirSync(dir).filter((f) => f.startsWith('worker-0.log.')).length >= 3, 20_000, 'three rotations of worker-0.log');
+    await waitFor(() => existsSync(dir) && readdirSync(dir).filter((f) => f.startsWith('worker-0.log.')).length >= 3, 45_000, 'three rotations of worker-0.log');
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     for (const id of [0, 1]) {
@@ -85,17 +85,17 @@ describe('--log-dir', () => {
     const dir = join(tmp.dir, 'logs');
     const cli = startCli(['--app', fixture('chatty.cjs'), '--workers', '1', '--poll', '1', '--log-dir', dir, '--log-max-bytes', '0'], { env: { TASK_MS: '10' } });
     const file = join(dir, 'worker-0.log');
-    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 200, 20_000, 'lines in worker-0.log');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 200, 45_000, 'lines in worker-0.log');
     renameSync(file, `${file}.moved-1`);
     renameSync(join(dir, 'master.log'), join(dir, 'master.log.moved-1'));
     process.kill(cli.pid, 'SIGUSR2');
-    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 200, 20_000, 'a fresh worker-0.log written to');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 200, 45_000, 'a fresh worker-0.log written to');
     assert.match(readFileSync(join(dir, 'master.log'), 'utf8'), /log files reopened/);
 
     renameSync(file, `${file}.moved-2`);
     const ctl = await runCli(['ctl', 'reopen-logs'], { env: { XDG_RUNTIME_DIR: join(cli.controlPath, '..') } });
     assert.equal(ctl.code, 0, ctl.stderr);
-    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 200, 20_000, 'a fresh worker-0.log again');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 200, 45_000, 'a fresh worker-0.log again');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     const lines = ['moved-1', 'moved-2'].flatMap((suffix) => readFileSync(`${file}.${suffix}`, 'utf8').split('\n')).concat(readFileSync(file, 'utf8').split('\n')).filter((l) => l !== '');

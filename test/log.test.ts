@@ -8,13 +8,13 @@ after(killStarted);
 /** Runs a 2-worker pool, kills worker 0 once, stops it, and returns its stderr. */
 async function lifecycle(args: string[], env: Record<string, string> = {}): Promise<string> {
   const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', ...args], { env });
-  const pids = await waitFor(() => (cli.workerPids().size === 2 ? cli.workerPids() : undefined), 20_000, 'two workers');
+  const pids = await waitFor(() => (cli.workerPids().size === 2 ? cli.workerPids() : undefined), 45_000, 'two workers');
   // Under --quiet with DEBUG, the trace carries the same words: wait for ready either way, so the
   // kill below hits a ready worker (one killed while loading is respawned with backoff).
-  await waitFor(() => /master ready/.test(cli.stderr()), 20_000, 'ready');
+  await waitFor(() => /master ready/.test(cli.stderr()), 45_000, 'ready');
   await new Promise((r) => setTimeout(r, 300));
   process.kill(pids.get(0)!, 'SIGKILL');
-  await waitFor(() => cli.workerPids().get(0) !== pids.get(0), 20_000, 'respawn');
+  await waitFor(() => cli.workerPids().get(0) !== pids.get(0), 45_000, 'respawn');
   await new Promise((r) => setTimeout(r, 300));
   cli.child.kill('SIGTERM');
   assert.equal((await cli.exited).code, 0);
@@ -55,7 +55,7 @@ describe('lifecycle lines', () => {
     const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--quiet']);
     // No line to wait for: wait for its two workers (spawned after the signal handlers are in place).
     const children = () => readdirSync('/proc').filter((name) => /^\d+$/.test(name) && parentOf(Number(name)) === cli.pid);
-    await waitFor(() => children().length === 2, 20_000, 'two workers of the quiet master');
+    await waitFor(() => children().length === 2, 45_000, 'two workers of the quiet master');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     assert.equal(cli.stderr(), '');

@@ -55,11 +55,11 @@ describe('master killed with SIGKILL', () => {
       const log = join(tmp.dir, 'events');
       const { cli, masterPid } = startWith(stdio, ['--app', fixture('app.cjs'), '--workers', '3'], { FIXTURE_LOG: log, TASK_MS: '1500' }, tmp.dir);
       await cli.waitForLog(/master ready/);
-      await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= 3, 20_000, 'every worker mid-task');
+      await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= 3, 45_000, 'every worker mid-task');
       const workers = [...cli.workerPids().values()];
       const killedAt = Date.now();
       process.kill(await masterPid(), 'SIGKILL');
-      await waitFor(() => workers.every((pid) => !isAlive(pid)), 20_000, 'workers to exit after their task');
+      await waitFor(() => workers.every((pid) => !isAlive(pid)), 45_000, 'workers to exit after their task');
       const events = readEvents(log);
       for (const pid of workers) {
         const mine = events.filter((e) => e.pid === pid);
@@ -78,6 +78,6 @@ describe('master killed with SIGKILL', () => {
     await cli.waitForLog(/master ready/);
     const workers = [...cli.workerPids().values()];
     process.kill(cli.pid, 'SIGKILL');
-    await waitFor(() => workers.every((pid) => !isAlive(pid)), 20_000, 'idle workers gone (at once; the bound is for a loaded machine)');
+    await waitFor(() => workers.every((pid) => !isAlive(pid)), 45_000, 'idle workers gone (at once; the bound is for a loaded machine)');
   });
 });

@@ -32,7 +32,7 @@ describe('a master that was stopped', () => {
     try {
       await cli.waitForLog(/master ready/, 30_000);
       const pids = cli.workerPids();
-      await waitFor(() => startsSince(events, 0).size === 2, 20_000, 'both workers at work');
+      await waitFor(() => startsSince(events, 0).size === 2, 45_000, 'both workers at work');
       process.kill(cli.pid, 'SIGSTOP');
       await sleep(3500); // the scenario: the master is away for longer than --timeout (and --boot-timeout)
       process.kill(cli.pid, 'SIGCONT');

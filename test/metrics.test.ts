@@ -56,7 +56,7 @@ describe('--metrics', () => {
 
     const victim = cli.workerPids().get(0)!;
     process.kill(victim, 'SIGKILL');
-    await waitFor(() => !isAlive(victim), 20_000, 'the SIGKILLed worker gone');
+    await waitFor(() => !isAlive(victim), 45_000, 'the SIGKILLed worker gone');
     const third = await waitFor(async () => {
       const m = await scrape(url);
       return metric(m, 'supervise_respawn_latency_seconds_count') === 1 && metric(m, 'supervise_workers', { state: 'running' }) === 2 ? m : undefined;

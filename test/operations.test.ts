@@ -64,17 +64,17 @@ describe('as PID 1 of a fresh PID namespace (a container entrypoint)', () => {
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await waitFor(() => /master ready pid=1 /.test(err), 20_000, `master ready as pid 1 in: ${err}`);
+    await waitFor(() => /master ready pid=1 /.test(err), 45_000, `master ready as pid 1 in: ${err}`);
     // The master's pid outside the namespace: unshare's only child.
-    const master = await waitFor(() => readdirSync('/proc').map(Number).find((pid) => pid > 0 && parentOf(pid) === child.pid), 20_000, 'the master');
+    const master = await waitFor(() => readdirSync('/proc').map(Number).find((pid) => pid > 0 && parentOf(pid) === child.pid), 45_000, 'the master');
     track(master);
     const workers = (): number[] => readdirSync('/proc').map(Number).filter((pid) => pid > 0 && parentOf(pid) === master);
     workers().forEach(track);
     // A worker killed inside: respawned, and the dead one is reaped (no zombie under PID 1).
     const victim = workers()[0]!;
     process.kill(victim, 'SIGKILL');
-    await waitFor(() => /worker\[\d\] respawning[\s\S]*ready/.test(err), 20_000, 'respawn');
-    await waitFor(() => procState(victim) === undefined, 20_000, 'the killed worker reaped');
+    await waitFor(() => /worker\[\d\] respawning[\s\S]*ready/.test(err), 45_000, 'respawn');
+    await waitFor(() => procState(victim) === undefined, 45_000, 'the killed worker reaped');
     workers().forEach(track);
     assert.ok(workers().every((pid) => procState(pid) !== 'Z'));
     process.kill(master, 'SIGTERM');

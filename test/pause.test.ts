@@ -20,7 +20,7 @@ describe('pause and resume', () => {
     const log = join(tmp.dir, 'events.jsonl');
     const cli = startCli(['--app', fixture('app.cjs'), '--workers', '3', '--poll', '1'], { env: { FIXTURE_LOG: log, TASK_MS: '300' } });
     await cli.waitForLog(/master ready/);
-    await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= 3, 20_000, 'every worker in a task');
+    await waitFor(() => readEvents(log).filter((e) => e.ev === 'start').length >= 3, 45_000, 'every worker in a task');
     const env = { XDG_RUNTIME_DIR: join(cli.controlPath, '..') };
     const pause = await runCli(['ctl', 'pause'], { env });
     assert.equal(pause.code, 0, pause.stderr);
@@ -71,7 +71,7 @@ describe('pause and resume', () => {
     assert.ok(!readEvents(log).some((e) => e.pid === replacement && e.ev === 'start'), 'the replacement holds before its first task');
     assert.ok(readEvents(log).some((e) => e.pid === replacement && e.ev === 'afterFork'), 'it did run afterFork');
     assert.equal((await runCli(['ctl', 'resume'], { env })).code, 0);
-    await waitFor(() => readEvents(log).some((e) => e.pid === replacement && e.ev === 'start'), 20_000, 'the replacement starting tasks');
+    await waitFor(() => readEvents(log).some((e) => e.pid === replacement && e.ev === 'start'), 45_000, 'the replacement starting tasks');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     tmp.remove();
@@ -92,7 +92,7 @@ describe('pause and resume', () => {
     assert.equal(readEvents(log).filter((e) => e.ev === 'start').length, starts, 'no task starts: still paused');
     assert.ok((await sv.status()).workers.every((w) => w.paused));
     await sv.resume();
-    await waitFor(() => sv.workers.every((w) => readEvents(log).some((e) => e.ev === 'start' && e.pid === w.pid)), 20_000, 'the new workers at work');
+    await waitFor(() => sv.workers.every((w) => readEvents(log).some((e) => e.ev === 'start' && e.pid === w.pid)), 45_000, 'the new workers at work');
     await sv.stop();
     tmp.remove();
   });
@@ -103,7 +103,7 @@ describe('pause and resume', () => {
     const sv = new Supervisor({ app: fixture('app.cjs'), workers: 2, poll: 1, quiet: true, env: { FIXTURE_LOG: log, TASK_MS: '200' } });
     sv.on('fork', (w) => track(w.pid));
     await sv.start();
-    await waitFor(() => readEvents(log).some((e) => e.ev === 'start'), 20_000, 'a task');
+    await waitFor(() => readEvents(log).some((e) => e.ev === 'start'), 45_000, 'a task');
     await sv.pause();
     assert.equal(sv.paused, true);
     assert.deepEqual(cutTasks(readEvents(log)), []);

@@ -138,7 +138,7 @@ async function leaseRecovered(orphan: Orphan): Promise<boolean> {
 async function stallWorkerPastLease(host: RunningCli): Promise<Orphan> {
   const pid = host.workerPids().get(1);
   assert.ok(pid, 'host-a worker[1] has a pid');
-  await waitFor(async () => (await heldBy('host-a', pid)).length > 0, 20_000, 'host-a worker[1] to hold a job');
+  await waitFor(async () => (await heldBy('host-a', pid)).length > 0, 45_000, 'host-a worker[1] to hold a job');
   process.kill(pid, 'SIGSTOP');
   try {
     const [held] = await heldBy('host-a', pid);
@@ -154,7 +154,7 @@ async function stallWorkerPastLease(host: RunningCli): Promise<Orphan> {
 async function crashHost(host: RunningCli): Promise<void> {
   const victims = [host.pid, ...childrenOf(host.pid)];
   for (const pid of victims) process.kill(pid, 'SIGKILL');
-  await waitFor(() => victims.every((pid) => !isAlive(pid)), 20_000, 'every process of the crashed host to be gone');
+  await waitFor(() => victims.every((pid) => !isAlive(pid)), 45_000, 'every process of the crashed host to be gone');
 }
 
 /** SIGKILLs host-a's job workers one by one, each while it holds a job, until `count` jobs are orphaned. */
@@ -164,12 +164,12 @@ async function killWorkersMidJob(host: RunningCli, count: number): Promise<Orpha
     const id = 1 + (round % 2);
     const pid = host.workerPids().get(id);
     assert.ok(pid, `host-a worker[${id}] has a pid`);
-    await waitFor(async () => (await heldBy('host-a', pid)).length > 0, 20_000, `host-a worker[${id}] to hold a job`);
+    await waitFor(async () => (await heldBy('host-a', pid)).length > 0, 45_000, `host-a worker[${id}] to hold a job`);
     process.kill(pid, 'SIGKILL');
-    await waitFor(() => !isAlive(pid), 20_000, `host-a worker[${id}] pid=${pid} to die`);
+    await waitFor(() => !isAlive(pid), 45_000, `host-a worker[${id}] pid=${pid} to die`);
     // A dead process cannot change its rows: whatever it still holds now, it held when it died.
     orphans.push(...(await heldBy('host-a', pid)));
-    await waitFor(() => host.workerPids().get(id) !== pid, 20_000, `host-a worker[${id}] to be respawned`);
+    await waitFor(() => host.workerPids().get(id) !== pid, 45_000, `host-a worker[${id}] to be respawned`);
   }
   return orphans;
 }
@@ -203,12 +203,12 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
     const hostA = startHost('host-a', 200);
     const hostB = startHost('host-b', 200);
     const hostC = startHost('host-c', 1500 * LEASE_SECONDS);
-    await Promise.all([hostA, hostB, hostC].map((h) => h.waitForLog(/master ready/, 20_000)));
+    await Promise.all([hostA, hostB, hostC].map((h) => h.waitForLog(/master ready/, 45_000)));
 
     // Let the run get going: some results written, and host-b and host-c each busy on jobs.
     await waitFor(
       async () => (await query(`SELECT 1 FROM results`)).length >= 5 && (await heldBy('host-b')).length >= 2 && (await heldBy('host-c')).length >= 1,
-      20_000,
+      45_000,
       'results written and host-b, host-c mid-job',
     );
 
@@ -306,8 +306,8 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
     if (skipReason) return t.skip(skipReason);
     await run(process.execPath, [join(SCRIPTS, 'load-jobs.mjs'), '4'], { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 30_000 });
     const host = startHost('host-d', 10_000);
-    await host.waitForLog(/master ready/, 20_000);
-    await waitFor(async () => (await heldBy('host-d')).length === 2, 20_000, "host-d's two job workers to hold a job each");
+    await host.waitForLog(/master ready/, 45_000);
+    await waitFor(async () => (await heldBy('host-d')).length === 2, 45_000, "host-d's two job workers to hold a job each");
     const held = await heldBy('host-d');
     process.kill(host.pid, 'SIGTERM');
     assert.deepEqual(await exitedWithin(host, 15_000), { code: 0, signal: null }, 'host-d stopped');

@@ -35,7 +35,7 @@ describe('--user and --group', () => {
     const logs = join(tmp.dir, 'logs');
     const cli = startCli(['--app', fixture('app.cjs'), '--workers', '2', '--poll', '1', '--user', 'nobody', '--log-dir', logs], { ...fromCopy, env: { FIXTURE_LOG: events, TASK_MS: '50' } });
     // Both workers' tasks: one worker can finish two before the other starts on a loaded machine.
-    await waitFor(() => new Set(readEvents(events).filter((e) => e.ev === 'end').map((e) => e.pid)).size >= 2, 20_000, 'a task done by each worker');
+    await waitFor(() => new Set(readEvents(events).filter((e) => e.ev === 'end').map((e) => e.pid)).size >= 2, 45_000, 'a task done by each worker');
     const workers = [...new Set(readEvents(events).map((e) => e.pid))];
     assert.equal(workers.length, 2);
     for (const pid of workers) assert.deepEqual(idsOf(pid), { uid: NOBODY, gid: NOBODY });
@@ -43,7 +43,7 @@ describe('--user and --group', () => {
     assert.equal(statSync(join(logs, 'worker-0.log')).uid, NOBODY, 'a worker log belongs to the workers\' user');
     // The respawned worker drops privileges too.
     process.kill(workers[0]!, 'SIGKILL');
-    await waitFor(() => readEvents(events).some((e) => e.ev === 'start' && !workers.includes(e.pid)), 20_000, 'a respawned worker at work');
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'start' && !workers.includes(e.pid)), 45_000, 'a respawned worker at work');
     const respawned = readEvents(events).find((e) => !workers.includes(e.pid))!.pid;
     assert.equal(idsOf(respawned).uid, NOBODY);
     cli.child.kill('SIGTERM');
@@ -56,7 +56,7 @@ describe('--user and --group', () => {
     chmodSync(tmp.dir, 0o777);
     const events = join(tmp.dir, 'events.jsonl');
     const cli = startCli(['--app', fixture('app.cjs'), '--poll', '1', '--group', 'nogroup'], { ...fromCopy, env: { FIXTURE_LOG: events } });
-    await waitFor(() => readEvents(events).some((e) => e.ev === 'start'), 20_000, 'a task');
+    await waitFor(() => readEvents(events).some((e) => e.ev === 'start'), 45_000, 'a task');
     assert.deepEqual(idsOf(readEvents(events)[0]!.pid), { uid: 0, gid: NOBODY });
     cli.child.kill('SIGTERM');
     await cli.exited;

@@ -42,7 +42,7 @@ describe('probes on the metrics address', () => {
     await waitFor(async () => /waiting \(respawn in backoff\)/.test((await httpRequest(readyz)).body), 15_000, 'the backoff named');
 
     rmSync(marker);
-    await waitFor(async () => (await httpRequest(readyz)).status === 200, 20_000, '/readyz 200 again once worker 1 runs');
+    await waitFor(async () => (await httpRequest(readyz)).status === 200, 45_000, '/readyz 200 again once worker 1 runs');
 
     // The metrics server's rules hold for the probes: a rebound Host is refused, POST is not allowed.
     assert.equal((await httpRequest(readyz, { headers: { Host: `attacker.example:${metrics.port}` } })).status, 421);

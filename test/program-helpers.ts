@@ -38,6 +38,6 @@ export function cutJobs(out: string): string[] {
 }
 
 /** Waits until each of ids 0..n-1 has a job started. */
-export function jobsStarted(cli: RunningCli, n: number, ms = 20_000): Promise<unknown> {
+export function jobsStarted(cli: RunningCli, n: number, ms = 45_000): Promise<unknown> {
   return waitFor(() => Array.from({ length: n }, (_, i) => new RegExp(`^job ${i}\\.[\\d.]+ start`, 'm')).every((re) => re.test(cli.stdout())), ms, `a job started on each of ${n} ids in:\n${cli.stdout()}`);
 }

@@ -20,7 +20,7 @@ describe('programs: rolling reload', () => {
     const afterReload = await waitFor(() => {
       const now = programPids(cli);
       return now.get(0) !== before.get(0) && now.get(1) !== before.get(1) ? now : undefined;
-    }, 20_000, `a new program on each id in:\n${cli.stdout()}`);
+    }, 45_000, `a new program on each id in:\n${cli.stdout()}`);
     // One id at a time: an id's old program leaves, its new one is ready, and only then the next id's leaves.
     const reload = cli.stderr().slice(cli.stderr().indexOf('reloading 2 workers'));
     const steps = [...reload.matchAll(/worker\[(\d)\] (exited|ready)/g)].map((m) => `${m[2]} ${m[1]}`);

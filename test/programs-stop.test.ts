@@ -26,7 +26,7 @@ describe('programs: stop signals', () => {
     const program = programPids(cli).get(0)!;
     const askedAt = Date.now();
     cli.child.kill('SIGQUIT');
-    await cli.waitForLog(/did not exit in time after its stop signal: SIGKILL/, 20_000);
+    await cli.waitForLog(/did not exit in time after its stop signal: SIGKILL/, 45_000);
     assert.ok(Date.now() - askedAt >= 900, 'not before --stop-wait');
     await cli.exited;
     await waitFor(() => !isAlive(program), 10_000, 'the program gone');

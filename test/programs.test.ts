@@ -11,7 +11,7 @@ describe('programs: ids', () => {
   it('puts the id in argv ({id}, {{id}} literal) and SUPERVISE_WORKER_ID/SUPERVISE_WORKERS in the env', async () => {
     const script = 'echo "args $1 $2 env $SUPERVISE_WORKER_ID/$SUPERVISE_WORKERS notify=$SUPERVISE_NOTIFY_FD"; exec sleep 60';
     const cli = startCli(['--workers', '3', '--', 'sh', '-c', script, 'sh', 'w{id}', '{{id}}']);
-    await waitFor(() => (cli.stdout().match(/^args /gm) ?? []).length >= 3, 20_000, `three programs in:\n${cli.stdout()}`);
+    await waitFor(() => (cli.stdout().match(/^args /gm) ?? []).length >= 3, 45_000, `three programs in:\n${cli.stdout()}`);
     for (const id of [0, 1, 2]) assert.match(cli.stdout(), new RegExp(`^args w${id} \\{id\\} env ${id}/3 notify=3$`, 'm'));
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
@@ -22,7 +22,7 @@ describe('programs: ids', () => {
     await jobsStarted(cli, 2);
     const before = programPids(cli).get(1)!;
     process.kill(before, 'SIGKILL');
-    await waitFor(() => programPids(cli).get(1) !== before, 20_000, `a new program for id 1 in:\n${cli.stdout()}`);
+    await waitFor(() => programPids(cli).get(1) !== before, 45_000, `a new program for id 1 in:\n${cli.stdout()}`);
     assert.equal(isAlive(before), false);
     await cli.waitForLog(/worker\[1\] failed in a task: program .*job-loop\.sh was killed by SIGKILL/);
     assert.equal((cli.stdout().match(/^pid \d+ id 0 /gm) ?? []).length, 1, 'id 0 untouched');
@@ -43,10 +43,10 @@ describe('programs: pause', () => {
     assert.deepEqual((JSON.parse(status.stdout) as { workers: Array<{ paused: boolean }> }).workers.map((w) => w.paused), [true, true]);
     const heldAt = cli.stdout().length;
     assert.equal((await runCli(['ctl', 'resume'], { env })).code, 0);
-    await waitFor(() => /^go 0$/m.test(cli.stdout()) && /^go 1$/m.test(cli.stdout()), 20_000, 'both programs resumed');
+    await waitFor(() => /^go 0$/m.test(cli.stdout()) && /^go 1$/m.test(cli.stdout()), 45_000, 'both programs resumed');
     const beforeGo = cli.stdout().slice(heldAt, cli.stdout().search(/^go \d$/m));
     assert.doesNotMatch(beforeGo, /^job \S+ start$/m, 'no job started while held');
-    await waitFor(() => (cli.stdout().slice(heldAt).match(/^job \S+ start$/gm) ?? []).length >= 2, 20_000, 'jobs again after resume');
+    await waitFor(() => (cli.stdout().slice(heldAt).match(/^job \S+ start$/gm) ?? []).length >= 2, 45_000, 'jobs again after resume');
     cli.child.kill('SIGQUIT');
     assert.equal((await cli.exited).code, 0);
     await cli.outputEnded();
@@ -70,7 +70,7 @@ describe('programs: the protocol feeds status and --timeout', () => {
     const script = 'fd=$SUPERVISE_NOTIFY_FD; for j in 1 2; do echo BUSY=1 >&$fd; echo IDLE=1 >&$fd; done; echo STATUS=stuck on job 3 >&$fd; echo BUSY=1 >&$fd; echo "pid $$ id $1"; exec sleep 600';
     // --timeout 5: the status queries below (a CLI each, slow on a loaded machine) must catch the job busy before the kill.
     const cli = startCli(['--workers', '1', '--timeout', '5', '--', 'sh', '-c', script, 'sh', '{id}']);
-    await waitFor(() => programPids(cli).get(0), 20_000, 'the program');
+    await waitFor(() => programPids(cli).get(0), 45_000, 'the program');
     const first = programPids(cli).get(0)!;
     const env = { XDG_RUNTIME_DIR: join(cli.controlPath, '..') };
     const status = await waitFor(async () => {
@@ -78,7 +78,7 @@ describe('programs: the protocol feeds status and --timeout', () => {
       if (result.code !== 0) return undefined;
       const worker = (JSON.parse(result.stdout) as { workers: Array<{ tasks: number; busy: boolean; status?: string }> }).workers[0];
       return worker?.busy === true && worker.tasks >= 2 ? worker : undefined;
-    }, 20_000, 'status with two tasks done and one busy');
+    }, 45_000, 'status with two tasks done and one busy');
     assert.equal(status.status, 'stuck on job 3');
     assert.match((await runCli(['status'], { env })).stdout, /STATUS[\s\S]*stuck on job 3/);
     await cli.waitForLog(/worker\[0\] timed out: .*--timeout 5s/, 30_000);

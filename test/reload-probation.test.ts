@@ -62,7 +62,7 @@ describe('reload probation', () => {
       await waitFor(() => {
         const later = starts(events).filter((e) => e.t > abandonedAt + 300);
         return [1, 2].every((id) => later.some((e) => e.id === id && e.pid === before.get(id) && e.code === 'old'));
-      }, 20_000, 'ids 1 and 2 at work on their old processes');
+      }, 45_000, 'ids 1 and 2 at work on their old processes');
       assert.equal(cli.workerPids().get(1), before.get(1));
       assert.equal(cli.workerPids().get(2), before.get(2));
       assert.doesNotMatch(cli.stderr(), /worker\[[12]\] (respawning|handed to new process)/, 'only worker 0 moved and backs off');
@@ -87,7 +87,7 @@ describe('reload probation', () => {
       writeFileSync(app, GOOD('new'));
       await sv.reload(); // fixed code: every id moves, worker 0 included
       const since = Date.now();
-      await waitFor(() => [0, 1].every((id) => starts(events).some((e) => e.id === id && e.t > since && e.code === 'new')), 20_000, 'both ids on the new code');
+      await waitFor(() => [0, 1].every((id) => starts(events).some((e) => e.id === id && e.t > since && e.code === 'new')), 45_000, 'both ids on the new code');
     } finally {
       await sv.stop();
       tmp.remove();

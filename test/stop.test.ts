@@ -11,7 +11,7 @@ async function busyPool(workers: number, env: Record<string, string>, extra: str
   const log = join(tmp.dir, 'events');
   const cli = startCli(['--app', fixture('app.cjs'), '--workers', String(workers), ...extra], { env: { FIXTURE_LOG: log, ...env } });
   await cli.waitForLog(/master ready/);
-  await waitFor(() => new Set(readEvents(log).filter((e) => e.ev === 'start').map((e) => e.id)).size === workers, 20_000, 'all workers mid-task');
+  await waitFor(() => new Set(readEvents(log).filter((e) => e.ev === 'start').map((e) => e.id)).size === workers, 45_000, 'all workers mid-task');
   return { cli, log, tmp, pids: [...cli.workerPids().values()] };
 }
 
@@ -81,7 +81,7 @@ describe('stopping the pool', () => {
     const cli = startCli(['--app', fixture('instant.cjs'), '--workers', '2']);
     await cli.waitForLog(/master ready/);
     cli.child.kill('SIGQUIT');
-    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 20_000); // a bound, not a timing: a loaded machine is slow
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 45_000); // a bound, not a timing: a loaded machine is slow
     assert.deepEqual(await cli.exited, { code: 0, signal: null });
     clearTimeout(timer);
   });

@@ -110,7 +110,7 @@ async function oneDeath(mode: Mode, round: number): Promise<Death> {
   let exit: string | undefined;
   pool.child.on('exit', (code, signal) => (exit = `exited code=${code} signal=${signal}`));
   try {
-    await waitFor(() => /master ready/.test(pool.output()), 20_000, `master ready ${where}`);
+    await waitFor(() => /master ready/.test(pool.output()), 45_000, `master ready ${where}`);
   } catch (error) {
     const p = readProc(pool.child.pid!);
     const kids = childrenOf(pool.child.pid!).map((pid) => readProc(pid)?.title).join('; ');
@@ -124,7 +124,7 @@ async function oneDeath(mode: Mode, round: number): Promise<Death> {
   }
   const master =
     mode === 'terminal'
-      ? await waitFor(() => childrenOf(pool.child.pid!).find((pid) => readProc(pid)?.title.startsWith('supervise: master')), 20_000, 'the master under script')
+      ? await waitFor(() => childrenOf(pool.child.pid!).find((pid) => readProc(pid)?.title.startsWith('supervise: master')), 45_000, 'the master under script')
       : pool.child.pid!;
   // Every worker mid-task with at least 200 ms of it left: any start after the kill is a new task.
   const workers = await waitFor(
@@ -146,9 +146,9 @@ async function oneDeath(mode: Mode, round: number): Promise<Death> {
   pool.dropReader();
   const killedAt = Date.now();
   process.kill(master, 'SIGKILL');
-  await waitFor(() => workers.every((p: Proc) => !stillAlive(p)), 20_000, `workers to finish their task and exit ${where}`);
+  await waitFor(() => workers.every((p: Proc) => !stillAlive(p)), 45_000, `workers to finish their task and exit ${where}`);
   const lastWorkerGoneMs = Date.now() - killedAt;
-  const left = await settleLeftovers(marker, 20_000);
+  const left = await settleLeftovers(marker, 45_000);
   const all = readEvents(events);
   const mine = (p: Proc) => all.filter((e) => e.pid === p.pid);
   const death: Death = {

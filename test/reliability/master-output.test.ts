@@ -56,7 +56,7 @@ async function running(control: string): Promise<void> {
           }
         });
       }),
-    20_000,
+    45_000,
     `the pool at ${control} to be running`,
   );
 }
@@ -107,7 +107,7 @@ describe("the master's own output", () => {
       await running(control); // head is gone by now: every write of the master meets a broken pipe
       await keepsSupervising(master, 2);
       process.kill(master, 'SIGTERM');
-      assert.equal(await within(sh.exited, 20_000, 'bash did not end'), 0);
+      assert.equal(await within(sh.exited, 45_000, 'bash did not end'), 0);
       assert.match(sh.err(), /master-exit=0\n/, sh.err());
       const left = await settleLeftovers(marker, 3000);
       assert.deepEqual(left, [], describeProcs(left));
@@ -128,7 +128,7 @@ describe("the master's own output", () => {
       await running(control);
       await keepsSupervising(master, 2);
       process.kill(master, 'SIGTERM');
-      assert.equal(await within(sh.exited, 20_000, 'no exit'), 0);
+      assert.equal(await within(sh.exited, 45_000, 'no exit'), 0);
       const left = await settleLeftovers(marker, 3000);
       assert.deepEqual(left, [], describeProcs(left));
       passed.push(t.name);

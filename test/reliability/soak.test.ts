@@ -88,7 +88,7 @@ describe('soak: respawn by SIGKILL, over and over', () => {
       while (kills < target) {
         const ready = master.readyIds();
         if (ready.length === 0) {
-          await master.waitForLine(/worker\[\d+\] ready$/, 20_000, master.lines.length);
+          await master.waitForLine(/worker\[\d+\] ready$/, 45_000, master.lines.length);
           continue;
         }
         const id = rng.pick(ready);
