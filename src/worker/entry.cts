@@ -33,6 +33,8 @@ const YIELD_AFTER_MS = 5;
 const TRIVIAL_TASK_MS = 0.002;
 /** Most trivial tasks between two clock reads: bounds how late a yield can come if tasks turn slow. */
 const MAX_TASKS_PER_CLOCK_READ = 16;
+/** Tasks at least this long (ms) are followed by a check that the master lives (see runTasks). */
+const MASTER_CHECK_TASK_MS = 1;
 /** How often an idle check confirms the master still exists, and RSS is compared with its limit. */
 const HOUSEKEEPING_MS = 1000;
 
@@ -248,7 +250,8 @@ function runTasks(app: RunnableApp, ctx: WorkerContext): Promise<void> {
       taskStartedAt = now;
       // Asked of the kernel, not of the IPC channel: a worker starved past its master's death runs
       // its timers (the task's end) before it reads the channel's end, and would start a new task.
-      if (masterGone()) requestStop(false, 'master gone');
+      // Not after trivial tasks: getppid costs ~1 µs, and the yield below sees the channel's end.
+      if (each >= MASTER_CHECK_TASK_MS && masterGone()) requestStop(false, 'master gone');
       if (turned) {
         // The event loop ran since we last looked: IPC and signals have been seen.
         turned = false;
@@ -275,10 +278,16 @@ function runSlots(app: RunnableApp, ctx: WorkerContext, concurrency: number): Pr
   // Required here, not at the top: a worker without --concurrency never pays for loading it.
   const { TaskSlots: Slots } = require('./task-loop.cjs') as typeof import('./task-loop.cjs');
   slots = new Slots(concurrency);
+  let masterCheckedAt = 0;
   return slots
     .run(app, ctx.id, ctx.signal, {
       stopping: () => {
-        if (!stopping && masterGone()) requestStop(false, 'master gone'); // see runTasks
+        // As in runTasks, at most once a millisecond: a slot's tasks may be trivial too.
+        const now = performance.now();
+        if (!stopping && now - masterCheckedAt >= MASTER_CHECK_TASK_MS) {
+          masterCheckedAt = now;
+          if (masterGone()) requestStop(false, 'master gone');
+        }
         return stopping;
       },
       paused: () => paused,
