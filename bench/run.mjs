@@ -41,6 +41,8 @@ function settings() {
       out: { type: 'string' },
       docs: { type: 'string' },
       budget: { type: 'string' },
+      reloads: { type: 'string' },
+      'overhead-rounds': { type: 'string' },
       smoke: { type: 'boolean' },
     },
   });
@@ -56,6 +58,9 @@ function settings() {
     deathScenarios: smoke ? ['idle'] : ['idle', 'busy'],
     costSeconds: Number(values['cost-seconds'] ?? 30),
     floorRuns: smoke ? 3 : 10,
+    reloads: Number(values.reloads ?? 5),
+    handoverFloorRuns: 4,
+    overheadRounds: Number(values['overhead-rounds'] ?? 20),
     budgetS: Number(values.budget ?? 500),
   };
   const unknown = config.systems.filter((id) => !SYSTEMS.some((s) => s.id === id));
@@ -88,12 +93,14 @@ function plan(system, config, tmp, record) {
     boot: () => measureBoot(system, { sizes: config.bootSizes, tmp, whileUp: costInBoot ? { [COST_WORKERS]: cost } : {} }),
     respawn: () => measureRespawn(system, { workers: config.respawnWorkers, kills: config.kills, settleMs: system.id.includes('spares') ? 300 : 150, tmp }),
     death: () => measureMasterDeath(system, { workers: config.deathWorkers, scenarios: config.deathScenarios, tmp }),
-    overhead: () => (system.id === 'supervise' ? measureOverhead(system, { tmp }) : undefined),
+    overhead: () => (system.id === 'supervise' ? measureOverhead(system, { rounds: config.overheadRounds, tmp }) : undefined),
     reload: async () => {
       if (system.reload === undefined) return undefined;
       if (system.reload.skip) return { skipped: system.reload.skip };
       const probe = system.reload.probe ? await system.reload.probe(mkdtempSync(join(tmp, 'probe-'))) : { ok: true };
-      return probe.ok ? measureReload(system, { tmp }) : { skipped: probe.why };
+      if (!probe.ok) return { skipped: probe.why };
+      const reloads = system.reload.once ? 1 : config.reloads;
+      return measureReload(system, { reloads, floorRounds: system.id === 'supervise' ? config.handoverFloorRuns : 0, tmp });
     },
     cost: () => measureMasterCost(system, { workers: COST_WORKERS, seconds: config.costSeconds, tmp }),
   };

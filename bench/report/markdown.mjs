@@ -90,23 +90,49 @@ function costTable(results) {
   return table(['system', 'master CPU, %', 'CPU time, ms', 'master RSS, MiB'], rows);
 }
 
-/** Task-loop overhead against the bare loop. */
-function overheadTable(results) {
-  const rows = rowsFor(results, 'overhead', 3, (_s, m) => [
-    `${m.tasksPerS.toLocaleString('en')} (${num(m.tasksPerS / m.bareTasksPerS, 3)}× bare)`,
-    m.bareTasksPerS.toLocaleString('en'),
-    `${num(m.overheadPct)} %`,
-  ]);
-  return table(['system', 'empty tasks/s', 'bare loop, calls/s (floor)', 'overhead'], rows);
+/** "12.3 (IQR 10.1–14.0, 8.2–20.5)": a spread's median, quartiles and range. */
+function spreadCell(sp, unit = '', digits = 1) {
+  if (sp === undefined) return '—';
+  return `**${num(sp.median, digits)}${unit}** (IQR ${num(sp.q1, digits)}–${num(sp.q3, digits)}, range ${num(sp.min, digits)}–${num(sp.max, digits)})`;
 }
 
-/** Reload of 8 workers in 100 ms tasks. */
+/** Task-loop overhead against the bare loop, per round, by CPU time and by wall time. */
+function overheadTable(results) {
+  const rows = ran(results)
+    .filter((s) => s.overhead !== undefined)
+    .flatMap((s) => {
+      const m = s.overhead;
+      if (!ok(m)) return [[s.label, reason(m), '', '', '']];
+      if (typeof m.overheadPct === 'number') return [[s.label, '—', `${num(m.overheadPct)} % (best of 2, old measure)`, '', '']];
+      const rate = (sp) => (sp === undefined ? '—' : `${(sp.median / 1e6).toFixed(2)} M`);
+      return [
+        [`${s.label}: its task loop`, spreadCell(m.overheadCpuPct, ' %'), spreadCell(m.overheadPct, ' %'), `${rate(m.tasksPerCpuS)} vs ${rate(m.bareTasksPerCpuS)} bare`, String(m.rounds)],
+        ['bare loop + supervise\'s yield (5 ms, clock read every 16 tasks)', spreadCell(m.yieldOverheadCpuPct, ' %'), spreadCell(m.yieldOverheadPct, ' %'), '', String(m.rounds)],
+        ['bare loop + only those clock reads', spreadCell(m.clockOverheadCpuPct, ' %'), '—', '', String(m.rounds)],
+      ];
+    });
+  return table(['loop (against the bare loop of the same round)', 'overhead by CPU time', 'overhead by wall time', 'tasks per CPU second (medians)', 'rounds'], rows);
+}
+
+/** Reload of 8 workers in 100 ms tasks, `reloads` times per system, with the hand-over floors. */
 function reloadTable(results) {
   const floor = results.floor.nodeColdMs;
   const bestMove = bestPeer(ran(results), (s) => s.reload?.moveMs);
   const bestGap = bestPeer(ran(results), (s) => s.reload?.maxGapMs);
-  const rows = rowsFor(results, 'reload', 4, (_s, m) => [cell(m.moveMs, bestMove, floor, 0), cell(m.maxGapMs, bestGap, floor, 2), String(m.cut), String(m.oldStillRunning)]);
-  return table(['system', 'all 8 on new code, ms', 'longest gap of an id, ms', 'tasks cut', 'old workers left'], rows);
+  const rows = rowsFor(results, 'reload', 6, (_s, m) => [
+    cell(m.moveMs, bestMove, floor, 0),
+    cell(m.maxGapMs, bestGap, floor, 2),
+    m.idGapSpread ? spreadCell(m.idGapSpread, '', 2) : '—',
+    String(m.reloads ?? 1),
+    String(m.cut),
+    String(m.oldStillRunning),
+  ]);
+  for (const s of ran(results)) {
+    if (!ok(s.reload) || s.reload.floorExitMs === undefined) continue;
+    rows.push(['floor: old exits → parent → new starts (apps/handover.cjs)', '', '', spreadCell(s.reload.floorExitMs, '', 2), String(s.reload.floorExitMs.n), '', '']);
+    rows.push(['floor: new told at old\'s last task end, before its exit', '', '', spreadCell(s.reload.floorMessageMs, '', 2), String(s.reload.floorMessageMs.n), '', '']);
+  }
+  return table(['system', 'all 8 on new code, ms (median reload)', 'longest gap of an id, ms (median reload)', 'every id\'s gap, ms', 'reloads (runs)', 'tasks cut', 'old workers left'], rows);
 }
 
 /** The targets, met or not. */
@@ -149,9 +175,13 @@ export function resultsMarkdown(results, chart) {
     costTable(results),
     '',
     '### Task-loop overhead: an empty task, supervised vs. a bare `await` loop in plain Node',
+    'Each round gives every loop the CPU alone for the same window (the others SIGSTOPped), in turn; a round\'s overhead is 1 − its rate / the bare loop\'s rate of that round. By CPU time: tasks per CPU second of the process, which a neighbour taking the core does not change; by wall time: tasks per second.',
+    '',
     overheadTable(results),
     '',
     '### Reload: 8 workers in 100 ms tasks moved to new code',
+    'Several reloads per session where a reload is quick; supervise\'s are interleaved with runs of the hand-over floor (`bench/apps/handover.cjs`), so both see the same machine.',
+    '',
     reloadTable(results),
     '',
     '### Targets',

@@ -78,6 +78,8 @@ export const pm2 = {
     return Object.assign(running, { pm2Home });
   },
   reload: {
+    // A pm2 reload of 8 takes over 10 s here: one per run.
+    once: true,
     trigger: (running) => pm2Cli(running, ['reload', 'bench']),
   },
 };
