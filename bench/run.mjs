@@ -11,14 +11,16 @@
  * --smoke: supervise only, boot of 2 workers, one kill, master death of idle workers: the quick
  * run `make check` uses to prove the harness works.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH, ROOT } from './lib/paths.mjs';
 import { killTracked } from './lib/procs.mjs';
 import { measureBoot } from './measures/boot.mjs';
+import { measureCold } from './measures/cold.mjs';
 import { measureFloor } from './measures/floor.mjs';
+import { measureMemory, memoryOf } from './measures/memory.mjs';
 import { masterCostOf, measureMasterCost } from './measures/master-cost.mjs';
 import { measureMasterDeath } from './measures/master-death.mjs';
 import { measureOverhead } from './measures/overhead.mjs';
@@ -27,7 +29,18 @@ import { writeReport } from './report/write.mjs';
 import { SYSTEMS } from './systems/index.mjs';
 import { measureRespawn } from './measures/respawn.mjs';
 
-const ALL_MEASURES = ['boot', 'respawn', 'death', 'overhead', 'reload', 'cost'];
+/** Measures run for each system in turn. */
+const SYSTEM_MEASURES = ['boot', 'respawn', 'death', 'overhead', 'reload', 'cost', 'memory'];
+/** Measures that compare several systems side by side in one interleaved run, run once before the rest. */
+const RUN_MEASURES = ['cold', 'seed', 'http'];
+const ALL_MEASURES = [...RUN_MEASURES, ...SYSTEM_MEASURES];
+/** What `make bench` runs unless told otherwise: everything that fits in its 10 minutes. */
+const DEFAULT_MEASURES = ['cold', 'http', 'boot', 'respawn', 'death', 'overhead', 'reload', 'cost', 'memory'];
+
+/** A mistake in the command line: one line, exit 2. */
+function usage(message) {
+  return Object.assign(new Error(message), { usage: true });
+}
 
 /** The run's settings from argv (the smoke preset first, flags over it). */
 function settings() {
@@ -50,7 +63,8 @@ function settings() {
   const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
   const config = {
     systems: list(values.systems ?? (smoke ? 'supervise' : SYSTEMS.map((s) => s.id).join(','))),
-    measures: list(values.measures ?? (smoke ? 'boot,respawn,death' : ALL_MEASURES.join(','))),
+    measures: list(values.measures ?? (smoke ? 'boot,respawn,death' : DEFAULT_MEASURES.join(','))),
+    memorySizes: [32, 128],
     bootSizes: list(values.boot ?? (smoke ? '2' : '4,32,128')).map(Number),
     kills: Number(values.kills ?? (smoke ? 1 : 20)),
     respawnWorkers: smoke ? 2 : 4,
@@ -61,10 +75,14 @@ function settings() {
     reloads: Number(values.reloads ?? 5),
     handoverFloorRuns: 4,
     overheadRounds: Number(values['overhead-rounds'] ?? 20),
+    coldRounds: smoke ? { 2: 1 } : { 4: 5, 32: 3, 128: 2 },
+    coldKills: smoke ? 1 : 12,
     budgetS: Number(values.budget ?? 500),
   };
+  const badMeasures = config.measures.filter((m) => !ALL_MEASURES.includes(m));
+  if (badMeasures.length > 0) throw usage(`unknown measure(s): ${badMeasures.join(', ')}; known: ${ALL_MEASURES.join(', ')}`);
   const unknown = config.systems.filter((id) => !SYSTEMS.some((s) => s.id === id));
-  if (unknown.length > 0) throw new Error(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
+  if (unknown.length > 0) throw usage(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
   const out = resolve(values.out ?? join(BENCH, 'results', 'latest.json'));
   const docs = values.docs === 'none' ? undefined : resolve(values.docs ?? join(ROOT, 'docs'));
   return { config, out, docs };
@@ -85,12 +103,36 @@ const COST_WORKERS = 32;
 function plan(system, config, tmp, record) {
   // The master cost is measured on the 32-worker boot when both run: one boot fewer per system.
   const costInBoot = config.measures.includes('boot') && config.measures.includes('cost') && config.bootSizes.includes(COST_WORKERS);
+  // Memory is read on the boots of the same N when both run; the sizes boot lacks get their own.
+  const memoryInBoot = config.measures.includes('boot') && config.measures.includes('memory') ? config.memorySizes.filter((n) => config.bootSizes.includes(n)) : [];
+  const memoryAlone = config.memorySizes.filter((n) => !memoryInBoot.includes(n));
+  const failed = (error) => ({ error: String(error.message).split('\n')[0] });
   const cost = (session) => masterCostOf(session, { workers: COST_WORKERS, seconds: config.costSeconds }).then(
     (value) => record('cost', value),
-    (error) => record('cost', { error: String(error.message).split('\n')[0] }),
+    (error) => record('cost', failed(error)),
   );
+  const memory = {};
+  const memoryAt = (n) => (session) => memoryOf(session, n).then(
+    (value) => void (memory[n] = value),
+    (error) => void (memory[n] = failed(error)),
+  );
+  const whileUp = {};
+  for (const n of config.bootSizes) {
+    const hooks = [...(memoryInBoot.includes(n) ? [memoryAt(n)] : []), ...(costInBoot && n === COST_WORKERS ? [cost] : [])];
+    if (hooks.length > 0) whileUp[n] = async (session) => {
+      for (const hook of hooks) await hook(session);
+    };
+  }
   const steps = {
-    boot: () => measureBoot(system, { sizes: config.bootSizes, tmp, whileUp: costInBoot ? { [COST_WORKERS]: cost } : {} }),
+    boot: async () => {
+      const value = await measureBoot(system, { sizes: config.bootSizes, tmp, whileUp });
+      if (memoryInBoot.length > 0) record('memory', memory);
+      return value;
+    },
+    memory: async () => {
+      if (memoryAlone.length > 0) Object.assign(memory, await measureMemory(system, { sizes: memoryAlone, tmp }));
+      return memory;
+    },
     respawn: () => measureRespawn(system, { workers: config.respawnWorkers, kills: config.kills, settleMs: system.id.includes('spares') ? 300 : 150, tmp }),
     death: () => measureMasterDeath(system, { workers: config.deathWorkers, scenarios: config.deathScenarios, tmp }),
     overhead: () => (system.id === 'supervise' ? measureOverhead(system, { rounds: config.overheadRounds, tmp }) : undefined),
@@ -104,7 +146,23 @@ function plan(system, config, tmp, record) {
     },
     cost: () => measureMasterCost(system, { workers: COST_WORKERS, seconds: config.costSeconds, tmp }),
   };
-  return config.measures.filter((name) => !(costInBoot && name === 'cost')).map((name) => [name, steps[name]]);
+  return config.measures.filter((name) => SYSTEM_MEASURES.includes(name) && !(costInBoot && name === 'cost')).map((name) => [name, steps[name]]);
+}
+
+/** The 1, 5 and 15 minute load averages now (what `uptime` shows). */
+function loadAverage() {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+}
+
+/** One of RUN_MEASURES, over the systems of the run it needs (those not selected are left out, or the measure is skipped). */
+async function runMeasure(name, config, tmp) {
+  const pick = (ids) => SYSTEMS.filter((s) => ids.includes(s.id) && config.systems.includes(s.id));
+  if (name === 'cold') {
+    const systems = pick(['cluster', 'supervise']);
+    if (!systems.some((s) => s.id === 'supervise')) return { skipped: 'supervise not among --systems' };
+    return measureCold(systems, { sizes: config.bootSizes, rounds: config.coldRounds, kills: config.coldKills, tmp });
+  }
+  throw new Error(`${name}: not built yet`);
 }
 
 /** Runs everything and writes the results; returns them. */
@@ -116,6 +174,7 @@ async function main() {
     schema: 1,
     startedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release(), node: process.version },
+    argv: process.argv.slice(2).join(' '),
     config,
     floor: undefined,
     systems: [],
@@ -124,6 +183,22 @@ async function main() {
   try {
     progress(t0, 'floor: node -e 0');
     results.floor = await measureFloor({ runs: config.floorRuns });
+    results.load = { before: loadAverage() };
+    for (const name of RUN_MEASURES.filter((m) => config.measures.includes(m))) {
+      if ((performance.now() - t0) / 1000 > config.budgetS) {
+        results[name] = { skipped: `time budget of ${config.budgetS} s spent before this step` };
+        continue;
+      }
+      progress(t0, `${name} (side by side)`);
+      try {
+        results[name] = await runMeasure(name, config, tmp);
+      } catch (error) {
+        results[name] = { error: String(error.message).split('\n').slice(0, 3).join(' ') };
+        progress(t0, `${name} failed: ${results[name].error}`);
+      } finally {
+        killTracked();
+      }
+    }
     for (const system of SYSTEMS.filter((s) => config.systems.includes(s.id))) {
       const probe = await system.probe().catch((error) => ({ ok: false, why: error.message }));
       const entry = { id: system.id, label: system.label, version: probe.version ?? null, skipped: probe.ok ? null : probe.why };
@@ -154,6 +229,7 @@ async function main() {
     killTracked();
     rmSync(tmp, { recursive: true, force: true });
   }
+  if (results.load) results.load.after = loadAverage();
   results.durationS = Math.round((performance.now() - t0) / 100) / 10;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
@@ -174,6 +250,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 main().catch((error) => {
   killTracked();
+  if (error.usage) {
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`bench: ${error.stack ?? error}\n`);
   process.exit(1);
 });

@@ -13,9 +13,10 @@
  * neighbour taking the core away does not change).
  */
 import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventLog } from '../lib/events.mjs';
-import { APPS } from '../lib/paths.mjs';
+import { APPS, ROOT } from '../lib/paths.mjs';
 import { signal, track } from '../lib/procs.mjs';
 import { round, sleep, spread } from '../lib/stats.mjs';
 import { startSession } from '../lib/session.mjs';
@@ -37,6 +38,26 @@ function startBare(dir, variant) {
       events.close();
     },
   };
+}
+
+/** The constant of src/worker/entry.cts the patched build changes, and its value there. */
+const CLOCK_CONSTANT = /const MAX_TASKS_PER_CLOCK_READ = \d+;/;
+
+/**
+ * A copy of the build under `dir` whose worker reads the clock every `every` trivial tasks at most
+ * (supervise's own is 16), to show what that one constant costs; undefined if the build has no such line.
+ */
+function patchedBuild(dir, every) {
+  const root = join(dir, `clock-${every}`);
+  mkdirSync(root, { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  const entry = join(root, 'dist', 'worker', 'entry.cjs');
+  const code = readFileSync(entry, 'utf8');
+  if (!CLOCK_CONSTANT.test(code)) return undefined;
+  writeFileSync(entry, code.replace(CLOCK_CONSTANT, `const MAX_TASKS_PER_CLOCK_READ = ${every};`));
+  return join(root, 'dist', 'cli', 'main.js');
 }
 
 /** Rates of one window of `loop`'s own count events between `fromNs` and `toNs`; undefined if too few. */
@@ -69,21 +90,28 @@ function overheads(rounds, key, which) {
 }
 
 /** Measures the overhead of `system`'s task loop over `rounds` interleaved rounds of `windowMs` each. */
-export async function measureOverhead(system, { rounds = 20, windowMs = 300, warmMs = 1000, tmp }) {
+export async function measureOverhead(system, { rounds = 20, windowMs = 300, warmMs = 1000, patchedEvery = 256, tmp }) {
   const session = startSession(system, { n: 1, mode: 'empty', countMs: COUNT_MS }, tmp);
+  const patchedCli = patchedEvery > 0 ? patchedBuild(session.dir, patchedEvery) : undefined;
+  const patched = patchedCli === undefined ? undefined : startSession(system, { n: 1, mode: 'empty', countMs: COUNT_MS, cli: patchedCli }, tmp);
   const bare = startBare(session.dir, 'none');
   const clock = startBare(session.dir, 'clock');
   const yielding = startBare(session.dir, 'yield');
-  let workerPid;
+  const workerPids = [];
   try {
     const [ready] = await session.waitReady(1, 30_000);
-    workerPid = ready.pid;
+    workerPids.push(ready.pid);
     const loops = {
       bare,
       clock,
       yield: yielding,
       supervised: { pid: ready.pid, events: session.events },
     };
+    if (patched !== undefined) {
+      const [p] = await patched.waitReady(1, 30_000);
+      workerPids.push(p.pid);
+      loops.patched = { pid: p.pid, events: patched.events };
+    }
     for (const l of [bare, clock, yielding]) await l.events.waitFor((log) => log.of('count').length > 0, 30_000, 'the bare loop counting');
     const all = Object.values(loops);
     // Warm-up: each loop alone long enough for the JIT to settle.
@@ -104,6 +132,7 @@ export async function measureOverhead(system, { rounds = 20, windowMs = 300, war
       overheadPct: spread(overheads(results, 'wall', 'supervised'), 1),
       overheadCpuPct: spread(overheads(results, 'cpu', 'supervised'), 1),
       clockOverheadCpuPct: spread(overheads(results, 'cpu', 'clock'), 1),
+      ...(patched === undefined ? {} : { patchedEvery, patchedOverheadCpuPct: spread(overheads(results, 'cpu', 'patched'), 1), patchedOverheadPct: spread(overheads(results, 'wall', 'patched'), 1) }),
       yieldOverheadPct: spread(overheads(results, 'wall', 'yield'), 1),
       yieldOverheadCpuPct: spread(overheads(results, 'cpu', 'yield'), 1),
       tasksPerS: rates('supervised', 'wall'),
@@ -113,7 +142,8 @@ export async function measureOverhead(system, { rounds = 20, windowMs = 300, war
       bareTasksPerCpuS: rates('bare', 'cpu'),
     };
   } finally {
-    if (workerPid !== undefined) signal(workerPid, 'SIGCONT'); // so that it hears the stop
+    for (const pid of workerPids) signal(pid, 'SIGCONT'); // so that they hear the stop
+    await patched?.stop();
     bare.stop();
     clock.stop();
     yielding.stop();

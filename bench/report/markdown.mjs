@@ -109,6 +109,9 @@ function overheadTable(results) {
         [`${s.label}: its task loop`, spreadCell(m.overheadCpuPct, ' %'), spreadCell(m.overheadPct, ' %'), `${rate(m.tasksPerCpuS)} vs ${rate(m.bareTasksPerCpuS)} bare`, String(m.rounds)],
         ['bare loop + supervise\'s yield (5 ms, clock read every 16 tasks)', spreadCell(m.yieldOverheadCpuPct, ' %'), spreadCell(m.yieldOverheadPct, ' %'), '', String(m.rounds)],
         ['bare loop + only those clock reads', spreadCell(m.clockOverheadCpuPct, ' %'), '—', '', String(m.rounds)],
+        ...(m.patchedOverheadCpuPct
+          ? [[`supervise built with MAX_TASKS_PER_CLOCK_READ = ${m.patchedEvery} (src/worker/entry.cts has 16)`, spreadCell(m.patchedOverheadCpuPct, ' %'), spreadCell(m.patchedOverheadPct, ' %'), '', String(m.rounds)]]
+          : []),
       ];
     });
   return table(['loop (against the bare loop of the same round)', 'overhead by CPU time', 'overhead by wall time', 'tasks per CPU second (medians)', 'rounds'], rows);
@@ -135,6 +138,44 @@ function reloadTable(results) {
   return table(['system', 'all 8 on new code, ms (median reload)', 'longest gap of an id, ms (median reload)', 'every id\'s gap, ms', 'reloads (runs)', 'tasks cut', 'old workers left'], rows);
 }
 
+/** Cold boot and respawn side by side: supervise, cluster and the spawn floor, medians with spread and per-round ratios. */
+function coldTables(results) {
+  const c = results.cold;
+  if (c === undefined) return ['_Not measured in this run._'];
+  if (!ok(c)) return [reason(c)];
+  const row = (fig, label) => [label, spreadCell(fig, '', 0), fig?.vsFloor === undefined ? '—' : `×${num(fig.vsFloor, 2)}`, fig?.vsCluster === undefined ? '—' : `×${num(fig.vsCluster, 2)}`];
+  const header = ['system', 'ms: median (IQR, range)', '× floor (median of rounds)', '× cluster (median of rounds)'];
+  const out = [];
+  for (const n of c.sizes) {
+    out.push(`Boot of N = ${n} (${c.rounds[n] ?? 3} rounds):`, '', table(header, c.systems.map((s) => row(c.boot[n]?.[s.id], s.label))), '');
+  }
+  out.push(`Cold respawn, ${c.respawnWorkers} idle workers per pool, the pools up at once, ${c.kills} kills each in turn:`, '', table(header, c.systems.map((s) => row(c.respawn[s.id], s.label))));
+  return out;
+}
+
+/** Pool memory at each N: PSS summed over master and workers, per worker, USS and the RSS sum. */
+function memoryTable(results) {
+  const sizes = results.config.memorySizes ?? [];
+  const rows = [];
+  for (const n of sizes) {
+    const best = bestPeer(ran(results), (s) => s.memory?.[n]?.totalPssMib);
+    for (const s of ran(results)) {
+      const m = s.memory?.[n];
+      if (s.memory === undefined) continue;
+      if (!ok(s.memory)) {
+        rows.push([s.label, String(n), reason(s.memory), '', '', '', '']);
+        continue;
+      }
+      if (!ok(m)) {
+        rows.push([s.label, String(n), m === undefined ? 'not run' : reason(m), '', '', '', '']);
+        continue;
+      }
+      rows.push([s.label, String(n), cell(m.totalPssMib, best, undefined, 1), num(m.perWorkerPssMib, 2), num(m.masterPssMib, 1), num(m.totalUssMib, 1), `${num(m.rssSumMib, 0)} (×${num(m.rssSumMib / m.totalPssMib, 1)} the PSS)`]);
+    }
+  }
+  return table(['system', 'N', 'pool PSS, MiB (×best peer)', 'per worker, MiB', 'master, MiB', 'pool USS, MiB', 'RSS sum, MiB'], rows);
+}
+
 /** The targets, met or not. */
 function targetsTable(results) {
   const rows = checkTargets(results).map((t) => [
@@ -150,8 +191,10 @@ function targetsTable(results) {
 export function resultsMarkdown(results, chart) {
   const f = results.floor;
   const m = results.machine;
+  const load = results.load ? ` Load average (1, 5, 15 min) at the start ${results.load.before.join(', ')}, at the end ${results.load.after?.join(', ') ?? '?'}.` : '';
   return [
-    `Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${results.durationS} s, on ${m.cpus} × ${m.cpu}, Linux ${m.kernel}, Node ${m.node}.`,
+    `Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${results.durationS} s, on ${m.cpus} × ${m.cpu}, Linux ${m.kernel}, Node ${m.node}.${load}`,
+    `Command: \`node bench/run.mjs ${results.argv ?? ''}\`.`,
     `Floors measured in the same run: cold \`node -e 0\` **${num(f.nodeColdMs, 1)} ms** (median of ${f.nodeColdSamplesMs.length}), idle node RSS **${num(f.nodeIdleRssMb)} MiB**.`,
     'Each figure reads `value (×best peer, ×floor)`: the ratio to the best system other than supervise, then to the floor (cold `node -e 0` for times, idle node RSS for memory).',
     '',
@@ -163,8 +206,18 @@ export function resultsMarkdown(results, chart) {
     '',
     respawnTable(results),
     '',
-    '### Boot: spawn of the master to all N workers ready',
+    '### Cold boot and respawn side by side: supervise, Node cluster and the floor',
+    'The floor is a primary that only spawns plain `node` processes of the same loop and respawns them under their id (`bench/apps/spawn-primary.cjs`); cluster is `bench/apps/cluster-primary.cjs`. Each round runs every system once, the order rotated; ratios are medians of the per-round ratios.',
+    '',
+    ...coldTables(results),
+    '',
+    '### Boot: spawn of the master to all N workers ready (each system in turn)',
     bootTable(results),
+    '',
+    '### Memory: the whole pool of N idle workers (PSS from /proc/<pid>/smaps_rollup)',
+    'PSS charges each shared page 1/k to each of the k processes mapping it, so a pool\'s PSS adds up to what it uses; the RSS sum counts the node binary once per process. Per worker: the pool less the master, over N (pm2\'s helper processes count in).',
+    '',
+    memoryTable(results),
     '',
     `### Master death: SIGKILL of the master to every worker gone (${results.config.deathWorkers} workers)`,
     'Idle workers poll an empty queue every 10 ms; busy ones are in 200 ms tasks. Orphans are workers still running 3 s after the master died.',
