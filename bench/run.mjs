@@ -23,6 +23,7 @@ import { measureFloor } from './measures/floor.mjs';
 import { measureMemory, memoryOf } from './measures/memory.mjs';
 import { masterCostOf, measureMasterCost } from './measures/master-cost.mjs';
 import { measureMasterDeath } from './measures/master-death.mjs';
+import { measureSeed } from './measures/seed.mjs';
 import { measureOverhead } from './measures/overhead.mjs';
 import { measureReload } from './measures/reload.mjs';
 import { writeReport } from './report/write.mjs';
@@ -56,6 +57,7 @@ function settings() {
       budget: { type: 'string' },
       reloads: { type: 'string' },
       'overhead-rounds': { type: 'string' },
+      'seed-shapes': { type: 'string' },
       smoke: { type: 'boolean' },
     },
   });
@@ -77,6 +79,8 @@ function settings() {
     overheadRounds: Number(values['overhead-rounds'] ?? 20),
     coldRounds: smoke ? { 2: 1 } : { 4: 5, 32: 3, 128: 2 },
     coldKills: smoke ? 1 : 12,
+    seedShapes: list(values['seed-shapes'] ?? '256x1,16x16,8x32').map((x) => x.split('x').map(Number)),
+    seedWindowS: 10,
     budgetS: Number(values.budget ?? 500),
   };
   const badMeasures = config.measures.filter((m) => !ALL_MEASURES.includes(m));
@@ -161,6 +165,12 @@ async function runMeasure(name, config, tmp) {
     const systems = pick(['cluster', 'supervise']);
     if (!systems.some((s) => s.id === 'supervise')) return { skipped: 'supervise not among --systems' };
     return measureCold(systems, { sizes: config.bootSizes, rounds: config.coldRounds, kills: config.coldKills, tmp });
+  }
+  if (name === 'seed') {
+    const [supervise] = pick(['supervise']);
+    if (supervise === undefined) return { skipped: 'supervise not among --systems' };
+    const [supervisord] = pick(['supervisord']);
+    return measureSeed({ supervise, supervisord }, { shapes: config.seedShapes, windowS: config.seedWindowS, tmp });
   }
   throw new Error(`${name}: not built yet`);
 }

@@ -176,6 +176,20 @@ function memoryTable(results) {
   return table(['system', 'N', 'pool PSS, MiB (×best peer)', 'per worker, MiB', 'master, MiB', 'pool USS, MiB', 'RSS sum, MiB'], rows);
 }
 
+/** The seed scenario: 256 I/O-bound loops in several shapes, beside supervisord's 256 processes. */
+function seedTable(results) {
+  const s = results.seed;
+  if (s === undefined) return '_Not measured in this run (`--measures seed`)._';
+  if (!ok(s)) return reason(s);
+  const base = s.rows.find((r) => !r.skipped);
+  const rows = s.rows.map((r) =>
+    r.skipped
+      ? [r.system, 'skipped: ' + r.skipped, '', '', '', '', '', '']
+      : [r.system, r.shape, num(r.bootMs, 0), num(r.totalPssMib, 0), `×${num(r.totalPssMib / base.totalPssMib, 3)}`, num(r.perProcessPssMib, 2), num(r.rssSumMib, 0), num(r.tasksPerS, 1)],
+  );
+  return table(['system', 'processes × loops', 'boot, ms', 'pool PSS, MiB', `PSS vs ${base.shape}`, 'PSS per process, MiB', 'RSS sum, MiB', `tasks/s (ideal ${s.loops * (1000 / s.taskMs)})`], rows);
+}
+
 /** The targets, met or not. */
 function targetsTable(results) {
   const rows = checkTargets(results).map((t) => [
@@ -218,6 +232,11 @@ export function resultsMarkdown(results, chart) {
     'PSS charges each shared page 1/k to each of the k processes mapping it, so a pool\'s PSS adds up to what it uses; the RSS sum counts the node binary once per process. Per worker: the pool less the master, over N (pm2\'s helper processes count in).',
     '',
     memoryTable(results),
+    '',
+    '### The seed scenario: 256 I/O-bound task loops (each task a 1 s wait)',
+    'supervise as 256 processes, 16 × 16 (`--concurrency 16`) and 8 × 32; supervisord runs 256 processes of the same Node loop (`bench/apps/standalone.cjs`). Boot: spawn of the master to every process in its first task. tasks/s: the tasks\' own end events over 10 s.',
+    '',
+    seedTable(results),
     '',
     `### Master death: SIGKILL of the master to every worker gone (${results.config.deathWorkers} workers)`,
     'Idle workers poll an empty queue every 10 ms; busy ones are in 200 ms tasks. Orphans are workers still running 3 s after the master died.',

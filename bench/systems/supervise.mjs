@@ -23,7 +23,7 @@ function version() {
 
 /** Starts the CLI on the shared worker app (`opts.cli`: another build's CLI, for a comparison). */
 function start(opts, extra = []) {
-  const args = [opts.cli ?? CLI, '--app', join(APPS, 'worker.cjs'), '--workers', String(opts.n), '--poll', String(opts.poll ?? 1), ...extra];
+  const args = [opts.cli ?? CLI, '--app', join(APPS, 'worker.cjs'), '--workers', String(opts.n), '--poll', String(opts.poll ?? 1), ...extra, ...(opts.args ?? [])];
   return launch(process.execPath, args, { env: workerEnv(opts), dir: opts.dir, name: 'supervise' });
 }
 
