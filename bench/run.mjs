@@ -24,6 +24,7 @@ import { measureMemory, memoryOf } from './measures/memory.mjs';
 import { masterCostOf, measureMasterCost } from './measures/master-cost.mjs';
 import { measureMasterDeath } from './measures/master-death.mjs';
 import { measureSeed } from './measures/seed.mjs';
+import { measureHttp } from './measures/http.mjs';
 import { measureOverhead } from './measures/overhead.mjs';
 import { measureReload } from './measures/reload.mjs';
 import { writeReport } from './report/write.mjs';
@@ -58,6 +59,9 @@ function settings() {
       reloads: { type: 'string' },
       'overhead-rounds': { type: 'string' },
       'seed-shapes': { type: 'string' },
+      'http-workers': { type: 'string' },
+      'http-seconds': { type: 'string' },
+      'http-rounds': { type: 'string' },
       smoke: { type: 'boolean' },
     },
   });
@@ -81,6 +85,9 @@ function settings() {
     coldKills: smoke ? 1 : 12,
     seedShapes: list(values['seed-shapes'] ?? '256x1,16x16,8x32').map((x) => x.split('x').map(Number)),
     seedWindowS: 10,
+    httpWorkers: Number(values['http-workers'] ?? 2),
+    httpSeconds: Number(values['http-seconds'] ?? 5),
+    httpRounds: Number(values['http-rounds'] ?? 2),
     budgetS: Number(values.budget ?? 500),
   };
   const badMeasures = config.measures.filter((m) => !ALL_MEASURES.includes(m));
@@ -172,7 +179,13 @@ async function runMeasure(name, config, tmp) {
     const [supervisord] = pick(['supervisord']);
     return measureSeed({ supervise, supervisord }, { shapes: config.seedShapes, windowS: config.seedWindowS, tmp });
   }
-  throw new Error(`${name}: not built yet`);
+  if (name === 'http') {
+    const ids = { supervise: 'supervise', cluster: 'cluster', pm2: 'pm2', unicorn: 'unicorn' };
+    const selected = Object.keys(ids).filter((id) => config.systems.includes(id) || (id === 'unicorn' && config.systems.includes('unicorn-preload')));
+    if (!selected.includes('supervise')) return { skipped: 'supervise not among --systems' };
+    return measureHttp({ selected, workers: config.httpWorkers, seconds: config.httpSeconds, rounds: config.httpRounds, tmp });
+  }
+  throw new Error(`${name}: unknown`);
 }
 
 /** Runs everything and writes the results; returns them. */

@@ -190,6 +190,33 @@ function seedTable(results) {
   return table(['system', 'processes × loops', 'boot, ms', 'pool PSS, MiB', `PSS vs ${base.shape}`, 'PSS per process, MiB', 'RSS sum, MiB', `tasks/s (ideal ${s.loops * (1000 / s.taskMs)})`], rows);
 }
 
+/** HTTP requests/s side by side, then requests failed during a reload under load. */
+function httpTables(results) {
+  const h = results.http;
+  if (h === undefined) return ['_Not measured in this run (`--measures http`)._'];
+  if (!ok(h)) return [reason(h)];
+  const modes = { keepAlive: 'keep-alive', newConnection: 'new connection per request' };
+  const rateRows = h.systems.map((s) => [
+    s.label,
+    ...Object.keys(modes).flatMap((mode) => {
+      const f = h.rates[mode]?.[s.id];
+      return f === undefined ? ['—', '—'] : [spreadCell(f.rps, '', 0), f.vsCluster == null ? '—' : `×${num(f.vsCluster, 2)}`];
+    }),
+    Object.keys(modes).map((mode) => `${h.rates[mode]?.[s.id]?.failed ?? '—'} of ${h.rates[mode]?.[s.id]?.requests ?? '—'}`).join(' / '),
+  ]);
+  for (const s of h.notRun ?? []) rateRows.push([s.label, `skipped: ${s.why}`, '', '', '', '']);
+  const reloadRows = h.reloads.map((r) => [r.reload, modes[r.mode], String(r.requests), `**${r.failed}**${r.failed > 0 ? ` (${num((r.failed / Math.max(1, r.requests + r.failed)) * 100, 2)} %: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx)` : ''}`, String(r.oldLeft)]);
+  return [
+    `${h.workers} workers each, autocannon with ${h.connections} connections, ${h.seconds} s per run, ${h.rounds} rounds (the systems' order rotated each round); all servers up at once, idle but for the one loaded.`,
+    '',
+    table(['system', 'keep-alive: req/s, median (IQR, range)', '× cluster', 'new connection: req/s, median (IQR, range)', '× cluster', 'failed (keep-alive / new connection)'], rateRows),
+    '',
+    `Requests failed during a reload under load: autocannon for ${h.reloadS} s, the reload triggered after 2 s, each on a freshly started server; failed = connection errors + timeouts + non-2xx answers.`,
+    '',
+    table(['reload', 'load', 'requests answered', 'failed', 'old processes left at the end'], reloadRows),
+  ];
+}
+
 /** The targets, met or not. */
 function targetsTable(results) {
   const rows = checkTargets(results).map((t) => [
@@ -232,6 +259,9 @@ export function resultsMarkdown(results, chart) {
     'PSS charges each shared page 1/k to each of the k processes mapping it, so a pool\'s PSS adds up to what it uses; the RSS sum counts the node binary once per process. Per worker: the pool less the master, over N (pm2\'s helper processes count in).',
     '',
     memoryTable(results),
+    '',
+    '### HTTP: hello world under supervise --listen, Node cluster, pm2 cluster mode and Unicorn',
+    ...httpTables(results),
     '',
     '### The seed scenario: 256 I/O-bound task loops (each task a 1 s wait)',
     'supervise as 256 processes, 16 × 16 (`--concurrency 16`) and 8 × 32; supervisord runs 256 processes of the same Node loop (`bench/apps/standalone.cjs`). Boot: spawn of the master to every process in its first task. tasks/s: the tasks\' own end events over 10 s.',
