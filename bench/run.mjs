@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 /**
- * `make bench`: runs every system on the same worker app, one at a time, measures boot, respawn,
- * master death, master cost, task-loop overhead and reload, and writes bench/results/latest.json,
- * the tables in docs/benchmarks.md and the respawn chart docs/benchmarks-chart.svg.
+ * `make bench`: first the side-by-side measures (cold: boot and respawn of supervise, cluster and
+ * the spawn floor interleaved; http; seed), then every system on the same worker app, one at a
+ * time: boot, respawn, master death, master cost, task-loop overhead, reload, memory. Writes
+ * bench/results/latest.json, the tables in docs/benchmarks.md and the respawn chart
+ * docs/benchmarks-chart.svg.
  *
  *   node bench/run.mjs [--systems supervise,pm2] [--measures boot,respawn] [--boot 4,32,128]
  *                      [--kills 20] [--cost-seconds 30] [--out FILE] [--docs DIR|none]
- *                      [--budget SECONDS] [--smoke]
+ *                      [--budget SECONDS] [--reloads 5] [--overhead-rounds 20]
+ *                      [--seed-shapes 256x1,16x16,8x32] [--http-workers 2] [--http-seconds 5]
+ *                      [--http-rounds 2] [--merge] [--smoke]
  *
+ * --merge: keep, from the earlier --out file, every figure this run did not measure (each table
+ * says when and under what load its figures were taken).
  * --smoke: supervise only, boot of 2 workers, one kill, master death of idle workers: the quick
  * run `make check` uses to prove the harness works.
  */
@@ -36,8 +42,8 @@ const SYSTEM_MEASURES = ['boot', 'respawn', 'death', 'overhead', 'reload', 'cost
 /** Measures that compare several systems side by side in one interleaved run, run once before the rest. */
 const RUN_MEASURES = ['cold', 'seed', 'http'];
 const ALL_MEASURES = [...RUN_MEASURES, ...SYSTEM_MEASURES];
-/** What `make bench` runs unless told otherwise: everything that fits in its 10 minutes. */
-const DEFAULT_MEASURES = ['cold', 'http', 'boot', 'respawn', 'death', 'overhead', 'reload', 'cost', 'memory'];
+/** What `make bench` runs unless told otherwise: what fits in its 10 minutes (http and seed: `make bench-more`). */
+const DEFAULT_MEASURES = ['cold', 'boot', 'respawn', 'death', 'overhead', 'reload', 'cost', 'memory'];
 
 /** A mistake in the command line: one line, exit 2. */
 function usage(message) {
@@ -63,6 +69,7 @@ function settings() {
       'http-seconds': { type: 'string' },
       'http-rounds': { type: 'string' },
       smoke: { type: 'boolean' },
+      merge: { type: 'boolean' },
     },
   });
   const smoke = values.smoke ?? false;
@@ -96,7 +103,7 @@ function settings() {
   if (unknown.length > 0) throw usage(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
   const out = resolve(values.out ?? join(BENCH, 'results', 'latest.json'));
   const docs = values.docs === 'none' ? undefined : resolve(values.docs ?? join(ROOT, 'docs'));
-  return { config, out, docs };
+  return { config, out, docs, merge: values.merge ?? false };
 }
 
 /** Writes one progress line to stderr with the elapsed time. */
@@ -188,9 +195,48 @@ async function runMeasure(name, config, tmp) {
   throw new Error(`${name}: unknown`);
 }
 
+/** Notes when, under what load and by which command the measure `key` was taken. */
+function stamp(results, key) {
+  results.stamps ??= {};
+  results.stamps[key] = { at: new Date().toISOString(), load: loadAverage(), argv: results.argv };
+}
+
+/**
+ * --merge: what the earlier results at `out` measured and this run did not (another measure, a
+ * system left out) is carried over with its own stamp, so that a run of a few measures updates
+ * their tables and leaves the others as they were measured.
+ */
+function mergeEarlier(results, out) {
+  let earlier;
+  try {
+    earlier = JSON.parse(readFileSync(out, 'utf8'));
+  } catch {
+    return;
+  }
+  if (earlier.schema !== results.schema) return;
+  results.stamps ??= {};
+  const carry = (key, from, to, name) => {
+    if (to[name] !== undefined || from[name] === undefined) return;
+    to[name] = from[name];
+    results.stamps[key] = earlier.stamps?.[key] ?? { at: earlier.startedAt, load: earlier.load?.before, argv: earlier.argv };
+  };
+  for (const name of RUN_MEASURES) carry(`run.${name}`, earlier, results, name);
+  for (const old of earlier.systems ?? []) {
+    let entry = results.systems.find((s) => s.id === old.id);
+    if (entry === undefined) {
+      entry = { id: old.id, label: old.label, version: old.version, skipped: old.skipped };
+      results.systems.push(entry);
+    }
+    for (const name of SYSTEM_MEASURES) carry(`${old.id}.${name}`, old, entry, name);
+  }
+  const order = SYSTEMS.map((s) => s.id);
+  results.systems.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  results.merged = true;
+}
+
 /** Runs everything and writes the results; returns them. */
 async function main() {
-  const { config, out, docs } = settings();
+  const { config, out, docs, merge } = settings();
   const t0 = performance.now();
   const tmp = mkdtempSync(join(tmpdir(), 'supervise-bench-'));
   const results = {
@@ -215,6 +261,7 @@ async function main() {
       progress(t0, `${name} (side by side)`);
       try {
         results[name] = await runMeasure(name, config, tmp);
+        stamp(results, `run.${name}`);
       } catch (error) {
         results[name] = { error: String(error.message).split('\n').slice(0, 3).join(' ') };
         progress(t0, `${name} failed: ${results[name].error}`);
@@ -230,7 +277,10 @@ async function main() {
         progress(t0, `${system.label}: skipped: ${probe.why}`);
         continue;
       }
-      const record = (name, value) => (entry[name] = value);
+      const record = (name, value) => {
+        entry[name] = value;
+        stamp(results, `${system.id}.${name}`);
+      };
       for (const [name, step] of plan(system, config, tmp, record)) {
         if ((performance.now() - t0) / 1000 > config.budgetS) {
           entry[name] = { skipped: `time budget of ${config.budgetS} s spent before this step` };
@@ -239,7 +289,7 @@ async function main() {
         progress(t0, `${system.label}: ${name}`);
         try {
           const value = await step();
-          if (value !== undefined) entry[name] = value;
+          if (value !== undefined) record(name, value);
         } catch (error) {
           entry[name] = { error: String(error.message).split('\n').slice(0, 3).join(' ') };
           progress(t0, `${system.label}: ${name} failed: ${entry[name].error}`);
@@ -254,6 +304,7 @@ async function main() {
   }
   if (results.load) results.load.after = loadAverage();
   results.durationS = Math.round((performance.now() - t0) / 100) / 10;
+  if (merge) mergeEarlier(results, out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   progress(t0, `wrote ${out}`);

@@ -8,6 +8,21 @@ import { checkTargets } from './targets.mjs';
 /** picolisp-supervisor cannot be installed here; its figure is quoted, not measured. */
 export const PICOLISP_NOTE = 'bounded by --poll, about 0.8 s median at --poll 1, measured elsewhere (cannot be installed here)';
 
+/** "_Measured …_": when, under what load and by which command the figures under `keys` were taken, when not all by this run. */
+function measured(results, keys) {
+  const stamps = keys.map((k) => results.stamps?.[k]).filter(Boolean);
+  const distinct = new Map();
+  for (const st of stamps) distinct.set(`${st.at?.slice(0, 16)} ${st.argv}`, st);
+  if (distinct.size === 0) return [];
+  const text = [...distinct.values()].map((st) => `${st.at?.slice(0, 16).replace('T', ' ')} UTC, load ${st.load?.join(', ') ?? '?'}, \`node bench/run.mjs ${st.argv ?? ''}\``);
+  return [`_Measured ${text.join('; ')}._`, ''];
+}
+
+/** The stamp keys of per-system measure `name`. */
+function keysOf(results, name) {
+  return results.systems.map((s) => `${s.id}.${name}`);
+}
+
 /** A markdown table from a header row and body rows (a note instead when there is no row). */
 function table(header, rows) {
   if (rows.length === 0) return '_Not measured in this run._';
@@ -248,22 +263,27 @@ export function resultsMarkdown(results, chart) {
     respawnTable(results),
     '',
     '### Cold boot and respawn side by side: supervise, Node cluster and the floor',
+    ...measured(results, ['run.cold']),
     'The floor is a primary that only spawns plain `node` processes of the same loop and respawns them under their id (`bench/apps/spawn-primary.cjs`); cluster is `bench/apps/cluster-primary.cjs`. Each round runs every system once, the order rotated; ratios are medians of the per-round ratios.',
     '',
     ...coldTables(results),
     '',
     '### Boot: spawn of the master to all N workers ready (each system in turn)',
+    ...measured(results, keysOf(results, 'boot')),
     bootTable(results),
     '',
     '### Memory: the whole pool of N idle workers (PSS from /proc/<pid>/smaps_rollup)',
+    ...measured(results, keysOf(results, 'memory')),
     'PSS charges each shared page 1/k to each of the k processes mapping it, so a pool\'s PSS adds up to what it uses; the RSS sum counts the node binary once per process. Per worker: the pool less the master, over N (pm2\'s helper processes count in).',
     '',
     memoryTable(results),
     '',
     '### HTTP: hello world under supervise --listen, Node cluster, pm2 cluster mode and Unicorn',
+    ...measured(results, ['run.http']),
     ...httpTables(results),
     '',
     '### The seed scenario: 256 I/O-bound task loops (each task a 1 s wait)',
+    ...measured(results, ['run.seed']),
     'supervise as 256 processes, 16 × 16 (`--concurrency 16`) and 8 × 32; supervisord runs 256 processes of the same Node loop (`bench/apps/standalone.cjs`). Boot: spawn of the master to every process in its first task. tasks/s: the tasks\' own end events over 10 s.',
     '',
     seedTable(results),
@@ -277,11 +297,13 @@ export function resultsMarkdown(results, chart) {
     costTable(results),
     '',
     '### Task-loop overhead: an empty task, supervised vs. a bare `await` loop in plain Node',
+    ...measured(results, keysOf(results, 'overhead')),
     'Each round gives every loop the CPU alone for the same window (the others SIGSTOPped), in turn; a round\'s overhead is 1 − its rate / the bare loop\'s rate of that round. By CPU time: tasks per CPU second of the process, which a neighbour taking the core does not change; by wall time: tasks per second.',
     '',
     overheadTable(results),
     '',
     '### Reload: 8 workers in 100 ms tasks moved to new code',
+    ...measured(results, keysOf(results, 'reload')),
     'Several reloads per session where a reload is quick; supervise\'s are interleaved with runs of the hand-over floor (`bench/apps/handover.cjs`), so both see the same machine.',
     '',
     reloadTable(results),
