@@ -20,10 +20,10 @@ bench-peers:
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y unicorn supervisor
 
-## Runs the default measures (all but http and seed) on every system, bounded to under 10 minutes; absent peers are listed as skipped, with why. Figures of measures not run are kept, with their own dates (--merge).
+## Runs the default measures (all but cold, http and seed) on every system, bounded to under 10 minutes; absent peers are listed as skipped, with why. Figures of measures not run are kept, with their own dates (--merge).
 bench: build bench-install
 	node bench/run.mjs --merge $(BENCH_ARGS)
 
-## The measures make bench leaves out (HTTP against cluster, pm2 and Unicorn; the 256-loop seed scenario), merged into the same report.
+## The measures make bench leaves out (cold boot/respawn side by side, HTTP against cluster, pm2 and Unicorn, the 256-loop seed scenario), merged into the same report; 8 minutes on a quiet machine, bounded at 25.
 bench-more: build bench-install
-	node bench/run.mjs --merge --measures http,seed $(BENCH_ARGS)
+	node bench/run.mjs --merge --measures cold,http,seed --budget 1500 $(BENCH_ARGS)
