@@ -8,13 +8,26 @@ import { checkTargets } from './targets.mjs';
 /** picolisp-supervisor cannot be installed here; its figure is quoted, not measured. */
 export const PICOLISP_NOTE = 'bounded by --poll, about 0.8 s median at --poll 1, measured elsewhere (cannot be installed here)';
 
-/** "_Measured …_": when, under what load and by which command the figures under `keys` were taken, when not all by this run. */
+/**
+ * "_Measured …_": when, under what load and by which command the figures under `keys` were taken:
+ * one entry per command, with its first and last time and the range of the 1-minute load average.
+ */
 function measured(results, keys) {
-  const stamps = keys.map((k) => results.stamps?.[k]).filter(Boolean);
-  const distinct = new Map();
-  for (const st of stamps) distinct.set(`${st.at?.slice(0, 16)} ${st.argv}`, st);
-  if (distinct.size === 0) return [];
-  const text = [...distinct.values()].map((st) => `${st.at?.slice(0, 16).replace('T', ' ')} UTC, load ${st.load?.join(', ') ?? '?'}, \`node bench/run.mjs ${st.argv ?? ''}\``);
+  const byCommand = new Map();
+  for (const st of keys.map((k) => results.stamps?.[k]).filter(Boolean)) {
+    const list = byCommand.get(st.argv) ?? [];
+    list.push(st);
+    byCommand.set(st.argv, list);
+  }
+  if (byCommand.size === 0) return [];
+  const hm = (at) => at?.slice(11, 16) ?? '?';
+  const text = [...byCommand.entries()].map(([argv, list]) => {
+    const ats = list.map((st) => st.at).sort();
+    const loads = list.map((st) => st.load?.[0]).filter((v) => typeof v === 'number');
+    const when = ats.length > 1 && hm(ats[0]) !== hm(ats.at(-1)) ? `${ats[0].slice(0, 10)} ${hm(ats[0])}–${hm(ats.at(-1))}` : `${ats[0]?.slice(0, 10)} ${hm(ats[0])}`;
+    const load = loads.length === 0 ? '?' : Math.min(...loads) === Math.max(...loads) ? `${loads[0]}` : `${Math.min(...loads)}–${Math.max(...loads)}`;
+    return `${when} UTC, 1-minute load average ${load}, \`node bench/run.mjs ${argv ?? ''}\``;
+  });
   return [`_Measured ${text.join('; ')}._`, ''];
 }
 
@@ -114,7 +127,7 @@ function spreadCell(sp, unit = '', digits = 1) {
 /** Task-loop overhead against the bare loop, per round, by CPU time and by wall time. */
 function overheadTable(results) {
   const rows = ran(results)
-    .filter((s) => s.overhead !== undefined)
+    .filter((s) => s.overhead !== undefined && s.id === 'supervise')
     .flatMap((s) => {
       const m = s.overhead;
       if (!ok(m)) return [[s.label, reason(m), '', '', '']];
@@ -258,6 +271,7 @@ export function resultsMarkdown(results, chart) {
     systemsTable(results),
     '',
     `### Respawn: SIGKILL of one worker to its replacement ready (${results.config.respawnWorkers} workers)`,
+    ...measured(results, keysOf(results, 'respawn')),
     `![respawn latency per system](${chart})`,
     '',
     respawnTable(results),
@@ -289,11 +303,13 @@ export function resultsMarkdown(results, chart) {
     seedTable(results),
     '',
     `### Master death: SIGKILL of the master to every worker gone (${results.config.deathWorkers} workers)`,
+    ...measured(results, keysOf(results, 'death')),
     'Idle workers poll an empty queue every 10 ms; busy ones are in 200 ms tasks. Orphans are workers still running 3 s after the master died.',
     '',
     deathTable(results),
     '',
     `### Master cost: the master alone over ${results.config.costSeconds} s idle with 32 workers`,
+    ...measured(results, keysOf(results, 'cost')),
     costTable(results),
     '',
     '### Task-loop overhead: an empty task, supervised vs. a bare `await` loop in plain Node',

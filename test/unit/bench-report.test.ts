@@ -93,7 +93,7 @@ describe('benchmark report', () => {
     assert.match(md, /MAX_TASKS_PER_CLOCK_READ = 256 .*\| \*\*6 %\*\*/);
     assert.match(md, /\| floor: old exits → parent → new starts .*\*\*4\*\*/);
     assert.match(md, /\| supervise \(cold\) \| 32 \| 280 \(×1\.12, —\) \| 8\.10 \| 20 \| 250 \| 1400 \(×5 the PSS\) \|/);
-    assert.match(md, /_Measured 2026-12-02 00:20 UTC, load 9\.5, 8, 7, `node bench\/run\.mjs --measures http`\._/);
+    assert.match(md, /_Measured 2026-12-02 00:20 UTC, 1-minute load average 9\.5, `node bench\/run\.mjs --measures http`\._/);
     assert.match(md, /The seed scenario[\s\S]*skipped: supervise not among --systems/);
   });
 
