@@ -1,12 +1,14 @@
 /**
  * Cold start-up side by side: supervise against a minimal cluster primary doing the same
  * respawn-under-id (apps/cluster-primary.cjs) and against the floor, a primary that only spawns
- * plain `node` processes (apps/spawn-primary.cjs). In one run, round by round, the order rotated
+ * plain `node` processes (apps/spawn-primary.cjs), once as it is and once with each child in its
+ * own session as supervise's workers are (which, under autogroup scheduling, is worth CPU). In one run, round by round, the order rotated
  * every round: boot of N workers (spawn of the master to the N-th ready) for each N, and cold
  * respawn (SIGKILL of a worker to its replacement ready), the three pools up at once and idle,
  * one kill in each in turn. Reports each system's median with quartiles and range, and its ratio
  * to the floor and to cluster, both medians of the per-round ratios.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readyPids } from '../lib/events.mjs';
 import { launch } from '../lib/launch.mjs';
@@ -21,6 +23,22 @@ export const spawnFloor = {
   label: 'floor: plain node spawns',
   start: (opts) => launch(process.execPath, [join(APPS, 'spawn-primary.cjs')], { env: workerEnv(opts), dir: opts.dir, name: 'spawn-floor' }),
 };
+
+/** The floor with each child in its own session, as supervise's workers are (see apps/spawn-primary.cjs). */
+export const spawnFloorSetsid = {
+  id: 'spawn-floor-setsid',
+  label: 'floor, each child setsid (as supervise)',
+  start: (opts) => launch(process.execPath, [join(APPS, 'spawn-primary.cjs')], { env: { ...workerEnv(opts), BENCH_SETSID: '1' }, dir: opts.dir, name: 'spawn-floor-setsid' }),
+};
+
+/** Whether the kernel schedules each session as a group of its own (autogroup). */
+function autogroup() {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
 
 /** `list` rotated left by `k`. */
 function rotate(list, k) {
@@ -88,10 +106,10 @@ async function respawns(systems, workers, kills, settleMs, tmp) {
  * `rounds` maps N to its boot rounds.
  */
 export async function measureCold(systems, { sizes = [4, 32, 128], rounds = { 4: 5, 32: 3, 128: 3 }, kills = 12, workers = 4, settleMs = 150, tmp }) {
-  const all = [spawnFloor, ...systems];
+  const all = [spawnFloor, spawnFloorSetsid, ...systems];
   const ids = all.map((s) => s.id);
   const boot = {};
   for (const n of sizes) boot[n] = summarise(await boots(all, n, rounds[n] ?? 3, tmp), ids);
   const respawn = summarise(await respawns(all, workers, kills, settleMs, tmp), ids);
-  return { systems: all.map((s) => ({ id: s.id, label: s.label })), sizes, rounds, boot, respawn, respawnWorkers: workers, kills };
+  return { systems: all.map((s) => ({ id: s.id, label: s.label })), sizes, rounds, boot, respawn, respawnWorkers: workers, kills, autogroup: autogroup() };
 }

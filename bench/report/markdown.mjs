@@ -177,6 +177,9 @@ function coldTables(results) {
   for (const n of c.sizes) {
     out.push(`Boot of N = ${n} (${c.rounds[n] ?? 3} rounds):`, '', table(header, c.systems.map((s) => row(c.boot[n]?.[s.id], s.label))), '');
   }
+  if (c.autogroup) {
+    out.push('This kernel schedules each session as a group of its own (`/proc/sys/kernel/sched_autogroup_enabled` = 1), and supervise starts each worker in its own session (its process group, for signals): on a busy machine its N workers then get N shares of the CPU against one per session of the rest. The setsid floor shows that share; compare supervise with it, not with the plain floor.', '');
+  }
   out.push(`Cold respawn, ${c.respawnWorkers} idle workers per pool, the pools up at once, ${c.kills} kills each in turn:`, '', table(header, c.systems.map((s) => row(c.respawn[s.id], s.label))));
   return out;
 }
