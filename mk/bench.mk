@@ -1,9 +1,9 @@
 # Benchmarks (issue 6): `make bench` measures supervise against its peers and writes
 # bench/results/latest.json, the tables in docs/benchmarks.md and docs/benchmarks-chart.svg.
-# npm peers (pm2, throng) live in bench/package.json, never in the root package.
+# npm peers (pm2, throng) and the load generator (autocannon) live in bench/package.json, never in the root package.
 # Debian peers (unicorn, supervisor) are used when installed: `make bench-peers` installs them.
 
-.PHONY: bench bench-install bench-peers
+.PHONY: bench bench-more bench-install bench-peers
 
 BENCH_ARGS ?=
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,6 +20,10 @@ bench-peers:
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y unicorn supervisor
 
-## Runs every system, one at a time, bounded to under 10 minutes; peers that are absent are listed as skipped, with why.
+## Runs the default measures (all but cold, http and seed) on every system, bounded to under 10 minutes; absent peers are listed as skipped, with why. Figures of measures not run are kept, with their own dates (--merge).
 bench: build bench-install
-	node bench/run.mjs $(BENCH_ARGS)
+	node bench/run.mjs --merge $(BENCH_ARGS)
+
+## The measures make bench leaves out (cold boot/respawn side by side, HTTP against cluster, pm2 and Unicorn, the 256-loop seed scenario), merged into the same report; 8 minutes on a quiet machine, bounded at 25.
+bench-more: build bench-install
+	node bench/run.mjs --merge --measures cold,http,seed --budget 1500 $(BENCH_ARGS)

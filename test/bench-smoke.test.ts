@@ -68,12 +68,15 @@ describe('benchmark harness smoke', () => {
     tmp.remove();
   });
 
-  it('refuses an unknown system, naming the known ones, and writes nothing', async () => {
+  it('refuses an unknown system or measure in one line, naming the known ones, and writes nothing', async () => {
     const tmp = tempDir('supervise-bench-smoke-');
     const out = join(tmp.dir, 'latest.json');
     const run = await harness(['--systems', 'nope', '--out', out, '--docs', 'none'], 45_000);
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, /unknown system\(s\): nope; known: supervise, supervise-spares, cluster/);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^bench: unknown system\(s\): nope; known: supervise, supervise-spares, cluster.*\n$/);
+    const measure = await harness(['--measures', 'cold,nope', '--out', out, '--docs', 'none'], 45_000);
+    assert.equal(measure.code, 2);
+    assert.match(measure.stderr, /^bench: unknown measure\(s\): nope; known: cold, seed, http, boot, .*memory\n$/);
     assert.equal(existsSync(out), false);
     tmp.remove();
   });

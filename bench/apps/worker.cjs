@@ -12,7 +12,8 @@
  * Modes ($BENCH_MODE):
  *   idle  - each task waits $BENCH_IDLE_MS (an empty queue polled); no task events
  *   busy  - each task waits $BENCH_TASK_MS, with `start` and `end` events around it
- *   empty - each task returns at once and is counted; `count` events report the total
+ *   empty - each task returns at once and is counted; `count` events report the total and the
+ *           process's CPU time so far, as `<count>:<cpu µs>`
  */
 const fs = require('node:fs');
 
@@ -20,7 +21,7 @@ const MODE = process.env.BENCH_MODE || 'idle';
 const TASK_MS = Number(process.env.BENCH_TASK_MS || 200);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS || 100);
 /** How often `empty` mode reports its count (only seen when the loop yields, as supervise's does). */
-const COUNT_EVERY_MS = 250;
+const COUNT_EVERY_MS = Number(process.env.BENCH_COUNT_MS || 250);
 
 // The code version is read once, when the app loads: a worker started after the file changed
 // runs "new code", which is how the reload measurement tells old workers from new ones.
@@ -37,6 +38,12 @@ function emit(event, id, extra) {
   fs.writeSync(fd, line);
 }
 
+/** Appends a `count` event: the tasks so far and this process's CPU time (user + system, µs). */
+function emitCount(id) {
+  const cpu = process.cpuUsage();
+  emit('count', id, `${count}:${cpu.user + cpu.system}`);
+}
+
 /** Resolves after `ms` milliseconds. */
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,7 +53,7 @@ function sleep(ms) {
 function announce(id) {
   started = true;
   emit('ready', id);
-  if (MODE === 'empty') setInterval(() => emit('count', id, count), COUNT_EVERY_MS).unref();
+  if (MODE === 'empty') setInterval(() => emitCount(id), COUNT_EVERY_MS).unref();
 }
 
 /** One task; called again and again by whichever system drives this worker. */
@@ -70,4 +77,4 @@ function taskCount() {
   return count;
 }
 
-module.exports = { workerStart, taskCount, emit };
+module.exports = { workerStart, taskCount, emit, emitCount };

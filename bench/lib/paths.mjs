@@ -21,6 +21,7 @@ export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
  * @property {string} events            the event file
  * @property {string} dir               this start's temp dir
  * @property {string} [versionFile]     the "code version" file read by apps on load
+ * @property {number} [countMs]         how often `empty` mode reports its count
  */
 
 /** The environment every worker app reads (see apps/worker.cjs). */
@@ -33,5 +34,6 @@ export function workerEnv(opts) {
     BENCH_WORKERS: String(opts.n),
     BENCH_APPS: APPS,
     ...(opts.versionFile ? { BENCH_VERSION_FILE: opts.versionFile } : {}),
+    ...(opts.countMs ? { BENCH_COUNT_MS: String(opts.countMs) } : {}),
   };
 }

@@ -31,3 +31,20 @@ export function msBetween(fromNs, toNs) {
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * @typedef {object} Spread
+ * @property {number} n
+ * @property {number} median
+ * @property {number} q1     25th percentile
+ * @property {number} q3     75th percentile
+ * @property {number} min
+ * @property {number} max
+ */
+
+/** Median, quartiles and range of `values`, rounded to `digits`; undefined when empty. */
+export function spread(values, digits = 2) {
+  if (values.length === 0) return undefined;
+  const r = (v) => round(v, digits);
+  return { n: values.length, median: r(median(values)), q1: r(quantile(values, 0.25)), q3: r(quantile(values, 0.75)), min: r(Math.min(...values)), max: r(Math.max(...values)) };
+}

@@ -32,8 +32,8 @@ export function checkTargets(results) {
     row('idle workers gone after master death', '≤ 20 ms, no orphan', cold?.death?.idle, (m) => m.goneMs, (v, m) => v <= 20 && m.orphans === 0, 'ms'),
     row('tasks cut by master death (200 ms tasks)', '0 cut, 0 orphans', cold?.death?.busy, (m) => m.cut, (v, m) => v === 0 && m.orphans === 0, 'tasks'),
     row('master idle CPU, 32 workers, --poll 1', '< 0.5 %', cold?.cost, (m) => m.cpuPct, (v) => v < 0.5, '%'),
-    row('task-loop overhead vs bare loop', '< 5 %', cold?.overhead, (m) => m.overheadPct, (v) => v < 5, '%'),
-    row('reload: longest gap of any id', '≤ 5 ms', cold?.reload, (m) => m.maxGapMs, (v, m) => v <= 5 && m.cut === 0, 'ms'),
+    row('task-loop overhead vs bare loop (median by CPU time)', '< 5 %', cold?.overhead, (m) => m.overheadCpuPct?.median ?? m.overheadPct, (v) => v < 5, '%'),
+    row('reload: longest gap of any id (median reload)', '≤ 5 ms', cold?.reload, (m) => m.maxGapMs, (v, m) => v <= 5 && m.cut === 0, 'ms'),
   ];
 }
 

@@ -21,9 +21,9 @@ function version() {
   return JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 }
 
-/** Starts the CLI on the shared worker app. */
+/** Starts the CLI on the shared worker app (`opts.cli`: another build's CLI, for a comparison). */
 function start(opts, extra = []) {
-  const args = [CLI, '--app', join(APPS, 'worker.cjs'), '--workers', String(opts.n), '--poll', String(opts.poll ?? 1), ...extra];
+  const args = [opts.cli ?? CLI, '--app', join(APPS, 'worker.cjs'), '--workers', String(opts.n), '--poll', String(opts.poll ?? 1), ...extra, ...(opts.args ?? [])];
   return launch(process.execPath, args, { env: workerEnv(opts), dir: opts.dir, name: 'supervise' });
 }
 
