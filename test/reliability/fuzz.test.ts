@@ -177,7 +177,8 @@ function writeApps(): void {
   add('bom.cjs', `\ufeff${task}`, 'good');
   add('data.json', '{"workerStart": 1}\n', 'bad');
   add('notes.txt', task, 'bad');
-  add('app.ts', 'export function workerStart(): void {}\n', 'bad');
+  // Node 22.18+ and 23.6+ strip TypeScript's types by default: there a .ts app loads and runs.
+  add('app.ts', 'export function workerStart(): void {}\n', (process.features as { typescript?: unknown }).typescript ? 'good' : 'bad');
   add('a-directory', undefined, 'bad');
   mkdirSync(join(dir, 'a-directory'));
   add('loop', undefined, 'bad');
