@@ -20,7 +20,9 @@ import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOpt
 import { PoolServices } from '../services/pool-services.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
 import { checkProgram } from './program-check.js';
-import { releasePidFile } from './pid-file.js';
+import { acquirePidFile, releasePidFile } from './pid-file.js';
+import { MasterUpgrade, currentRelaunch, type UpgradeHost } from './master-upgrade.js';
+import { reportToOldMaster, takeUpgradeHandoff, type UpgradeHandoff } from './upgrade-handoff.js';
 import { acquireStartParts } from './start-up.js';
 import { Listeners, type ListenerInfo } from './listeners.js';
 import type { PoolStatus } from '../services/pool-status.js';
@@ -65,6 +67,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #stopper: PoolStop;
   readonly #waiters = new Waiters((operation) => (this.#state === 'stopping' || this.#state === 'stopped' ? this.#stoppedError(operation) : undefined));
   readonly #launcher: Launcher;
+  readonly #upgrader: MasterUpgrade;
+  /** In an upgrade's new master: what the old master handed over. */
+  readonly #handoff: UpgradeHandoff | undefined;
   #state: SupervisorState = 'idle';
   #target: number;
   #generation = 0;
@@ -109,7 +114,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(checked.program !== undefined && { program: checked.program }),
       ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
     };
-    this.#listeners = new Listeners(this.#options.listen);
+    this.#handoff = 'upgradeHandoff' in internals ? internals.upgradeHandoff : takeUpgradeHandoff();
+    this.#listeners = new Listeners(this.#options.listen, this.#handoff?.listeners);
+    this.#upgrader = new MasterUpgrade(this.#upgradeHost(internals.relaunch));
     const pool = this; // the getters below read the limits in force (a HUP may replace them)
     this.#launcher = new Launcher({
       listeners: this.#listeners,
@@ -216,16 +223,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log.hold(START_HOLD_MS);
     try {
       this.#bindListeners();
-      const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
+      const handoff = this.#handoff;
+      const stageControl = handoff?.control !== undefined && handoff.control === this.#options.control;
+      const parts = { options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher };
+      const pending = acquireStartParts({ ...parts, upgradeFrom: handoff?.from, stageControl });
       if (pending !== undefined) await pending;
     } catch (error) {
       // One line says it (the caller's): the lines held back led up to it.
       this.#log.release(false);
       this.#finish();
+      if (this.#handoff !== undefined) reportToOldMaster(error);
       throw error;
     }
     if (this.#state !== 'starting') {
       this.#log.release();
+      if (this.#handoff !== undefined) reportToOldMaster(this.#stoppedError('start'));
       throw this.#stoppedError('start');
     }
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
@@ -239,12 +251,42 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       if (this.#startFailure !== undefined) await logStartFailure(this.#log, this.#startFailure, () => this.stop());
       this.#log.release();
+      if (this.#handoff !== undefined) reportToOldMaster(error);
       throw error;
     }
     this.#log.release();
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
+    if (this.#handoff !== undefined) this.#takeOver(this.#handoff);
     this.#spares.topUp();
+  }
+
+  /**
+   * Master upgrade (Unicorn's USR2 + QUIT): starts a new master from this process's command line,
+   * as it was started (the code on disk now), handing it the `listen` sockets and the control
+   * socket. Resolves with the new master's pid once its workers listen; this pool then stops
+   * gracefully (in-flight requests finish). Rejects with E_UPGRADE when it cannot be done (no
+   * `listen` sockets, PID 1, systemd without NOTIFY_SOCKET) or the new master failed to start
+   * (exited, or not ready within `bootTimeout` + 30 s): this pool goes on serving, nothing of the
+   * new one is left. Meant for the CLI, or a host whose command line may run twice at once.
+   */
+  upgrade(): Promise<number> {
+    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('upgrade'));
+    return this.#upgrader.request();
+  }
+
+  /** In an upgrade's new master, once ready: the pid file, the control socket, then the word to the old master. */
+  #takeOver(handoff: UpgradeHandoff): void {
+    const { pidFile } = this.#options;
+    try {
+      if (pidFile !== undefined) acquirePidFile(pidFile, handoff.from);
+    } catch (error) {
+      this.#log.error('upgrade', error instanceof Error ? error.message : String(error));
+    }
+    this.#services.commitControl(this.#log);
+    this.#log.info('upgrade', `took over from the old master pid=${handoff.from}, which now stops gracefully`, { from: handoff.from });
+    // After the caller's continuation of start() (the CLI's READY=1 with MAINPID= to systemd) has run.
+    setImmediate(() => reportToOldMaster());
   }
 
   /**
@@ -457,6 +499,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       grace: () => this.#options.grace,
       live: () => this.#liveHandles(),
       begin: () => {
+        void this.#upgrader.abort();
         const started = this.#state !== 'idle';
         this.#state = 'stopping';
         this.#clearTimers();
@@ -464,13 +507,37 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.emit('stopping');
         return started;
       },
-      settled: () => this.#launcher.settled(),
+      settled: () => Promise.all([this.#launcher.settled(), this.#upgrader.abort()]).then(() => undefined),
       finish: (started) => {
         this.#finish();
         if (started) this.#log.info('stopped', `master stopped`);
         this.#logFiles?.close(); // after the last line
         this.emit('stop');
       },
+    };
+  }
+
+  /** What an upgrade may do to this pool. */
+  #upgradeHost(relaunch: UpgradeHost['relaunch'] extends () => infer R ? R | undefined : never): UpgradeHost {
+    return {
+      log: this.#log,
+      relaunch: () => relaunch ?? currentRelaunch(),
+      listenerFds: () => this.#listeners.fds,
+      handoff: () => this.#listeners.handoff,
+      controlPath: () => this.#services.controlPath,
+      bootTimeoutMs: this.#options.bootTimeout * 1000,
+      graceMs: this.#graceMs(),
+      began: (pid) => this.emit('upgrading', pid),
+      succeeded: (pid) => {
+        this.#log.info('upgrade', `upgrade done: the new master pid=${pid} serves; this master stops gracefully`, { pid });
+        this.#listeners.handOver();
+        // At a natural end Node closes every handle, and libuv's close of a Unix socket (a listener,
+        // the control socket) unlinks its path, which is the new master's now: end by exit() instead.
+        process.once('beforeExit', (code) => process.exit(code));
+        this.emit('upgraded', pid);
+        void this.stop({ graceful: true });
+      },
+      failed: (error) => this.emit('upgradeFailed', error),
     };
   }
 

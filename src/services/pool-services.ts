@@ -28,14 +28,29 @@ export class PoolServices {
   }
 
   /**
-   * Opens what `options` asks for, all driving `pool`. Rejects with E_CONTROL or E_OPTION (an
+   * Opens what `options` asks for, all driving `pool` (the control socket staged aside with
+   * `stageControl`: an upgrade's new master, see serveControl). Rejects with E_CONTROL or E_OPTION (an
    * address that cannot be bound); what opened before the failure stays open until `close()`.
    */
-  async open(options: ResolvedOptions, pool: ControlTarget & MetricsTarget & DashboardTarget, log: Logger): Promise<void> {
+  async open(options: ResolvedOptions, pool: ControlTarget & MetricsTarget & DashboardTarget, log: Logger, stageControl = false): Promise<void> {
     const { control, dashboard, dashboardToken, metrics } = options;
-    if (control !== undefined) this.#control = await serveControl(control, pool, log);
+    if (control !== undefined) this.#control = await serveControl(control, pool, log, stageControl);
     if (dashboard !== undefined) this.#dashboard = await serveDashboard(dashboard, dashboardToken, pool, log);
     if (metrics !== undefined) this.#metrics = await serveMetrics(metrics, dashboardToken, pool, log);
+  }
+
+  /** The control socket's path, once open. */
+  get controlPath(): string | undefined {
+    return this.#control?.path;
+  }
+
+  /** Moves a staged control socket (an upgrade's new master) over the old master's; logs a failure, never throws. */
+  commitControl(log: Logger): void {
+    try {
+      this.#control?.commit();
+    } catch (error) {
+      log.error('control', `cannot take the control socket ${this.#control?.path} over: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Closes every open service; synchronous, so it can run as the process exits. */

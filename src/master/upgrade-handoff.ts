@@ -1,0 +1,65 @@
+/**
+ * The new master's side of an upgrade (see master-upgrade.ts): what the old master passed in
+ * SUPERVISE_UPGRADE (its pid, the sockets it hands over, its control socket) and the one line the
+ * new master writes back on fd 3: `ready` once its pool is up, or `failed <why>`.
+ */
+import { closeSync, writeSync } from 'node:fs';
+import { firstLine } from '../shared/errors.cjs';
+import type { InheritedListener } from './listeners.js';
+
+/** The variable an old master sets for the new one. (Node cannot know a child's pid before it runs, so no LISTEN_PID: the parent's pid is checked instead.) */
+export const UPGRADE_VARIABLE = 'SUPERVISE_UPGRADE';
+
+/** The fd on which the new master reports to the old one: after stdio, before the sockets. */
+export const REPORT_FD = 3;
+
+/** What the old master tells the new one. */
+export interface UpgradeHandoff {
+  /** The old master's pid (this process's parent). */
+  readonly from: number;
+  /** The sockets passed, at fds 4, 5, … */
+  readonly listeners: readonly InheritedListener[];
+  /** The control socket the old master serves: the new one takes it over when ready. */
+  readonly control?: string;
+}
+
+/**
+ * The handoff in `env` (removed from it, so that workers never see it), or undefined when there is
+ * none, it is malformed, or it was not meant for this process: its `from` is not our parent (a
+ * supervise started by a worker of a new master would inherit it otherwise).
+ */
+export function takeUpgradeHandoff(env: NodeJS.ProcessEnv = process.env, parent = process.ppid): UpgradeHandoff | undefined {
+  const text = env[UPGRADE_VARIABLE];
+  delete env[UPGRADE_VARIABLE];
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as UpgradeHandoff;
+    const listenersOk = Array.isArray(value.listeners) && value.listeners.every((l) => Number.isSafeInteger(l.fd) && (l.asked === undefined || typeof l.asked === 'string'));
+    if (value.from !== parent || !listenersOk || (value.control !== undefined && typeof value.control !== 'string')) return undefined;
+    return { from: value.from, listeners: value.listeners, ...(value.control !== undefined && { control: value.control }) };
+  } catch {
+    return undefined;
+  }
+}
+
+let reported = false;
+
+/**
+ * Writes the one report line to the old master and closes the fd: `ready`, or `failed` with the
+ * first line of `error`. Never throws: an old master that is gone (EPIPE) has nobody to tell.
+ */
+export function reportToOldMaster(error?: unknown): void {
+  // Once: after the close, fd 3 may be any file this process opens next.
+  if (reported) return;
+  reported = true;
+  try {
+    writeSync(REPORT_FD, error === undefined ? 'ready\n' : `failed ${firstLine(error)}\n`);
+  } catch {
+    // the old master is gone
+  }
+  try {
+    closeSync(REPORT_FD);
+  } catch {
+    // already closed
+  }
+}
