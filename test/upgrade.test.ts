@@ -85,6 +85,13 @@ describe('master upgrade', () => {
     const status = await runCli(['status', '--pid-file', pidFile], { ms: 30_000 });
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, new RegExp(`^master pid=${newPid} running`, 'm'), 'the control socket is the new master\'s');
+    // The sockets it adopted, as `status` shows them (and its JSON).
+    assert.ok(status.stdout.split('\n').includes(`listening: 127.0.0.1:${port} (tcp, fd 4), ${sock} (unix, fd 5)`), status.stdout);
+    const json = await runCli(['status', '--json', '--pid-file', pidFile], { ms: 30_000 });
+    assert.deepEqual((JSON.parse(json.stdout) as { listeners: unknown }).listeners, [
+      { address: `127.0.0.1:${port}`, kind: 'tcp', fd: 4 },
+      { address: sock, kind: 'unix', fd: 5 },
+    ]);
     assert.match(cli.stderr(), new RegExp(`supervise\\[${newPid}\\]: took over from the old master pid=${cli.pid}`));
 
     await stopMaster(newPid, newWorkers);

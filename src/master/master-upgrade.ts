@@ -9,7 +9,10 @@ import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
 import type { Logger } from '../shared/log.js';
-import type { InheritedListener } from './listeners.js';
+import type { ResolvedOptions } from '../shared/options.js';
+import type { PoolServices } from '../services/pool-services.js';
+import type { SupervisorEvents } from './supervisor-types.js';
+import type { InheritedListener, Listeners } from './listeners.js';
 import { UPGRADE_VARIABLE, type UpgradeHandoff } from './upgrade-handoff.js';
 
 /** How a new master is started: this process's command line, as it was started. */
@@ -231,4 +234,45 @@ export class MasterUpgrade {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** The parts of a pool its upgrade uses (a Supervisor's). */
+export interface UpgradingPool {
+  readonly log: Logger;
+  readonly options: ResolvedOptions;
+  readonly listeners: Listeners;
+  readonly services: PoolServices;
+  readonly pool: {
+    emit<E extends 'upgrading' | 'upgraded' | 'upgradeFailed'>(event: E, ...args: SupervisorEvents[E]): boolean;
+    stop(options: { graceful: boolean }): Promise<void>;
+  };
+}
+
+/**
+ * The upgrade host of a pool: the sockets and control socket it hands over, and, once the new
+ * master is ready, the hand-over itself: the listeners marked as the new master's, then a graceful
+ * stop. `relaunch` defaults to this process's command line at the time of the upgrade.
+ */
+export function poolUpgradeHost(parts: UpgradingPool, relaunch: Relaunch | undefined): UpgradeHost {
+  const { log, options, listeners, services, pool } = parts;
+  return {
+    log,
+    relaunch: () => relaunch ?? currentRelaunch(),
+    listenerFds: () => listeners.fds,
+    handoff: () => listeners.handoff,
+    controlPath: () => services.controlPath,
+    bootTimeoutMs: options.bootTimeout * 1000,
+    graceMs: options.grace * 1000,
+    began: (pid) => pool.emit('upgrading', pid),
+    succeeded: (pid) => {
+      log.info('upgrade', `upgrade done: the new master pid=${pid} serves; this master stops gracefully`, { pid });
+      listeners.handOver();
+      // At a natural end Node closes every handle, and libuv's close of a Unix socket (a listener,
+      // the control socket) unlinks its path, which is the new master's now: end by exit() instead.
+      process.once('beforeExit', (code) => process.exit(code));
+      pool.emit('upgraded', pid);
+      void pool.stop({ graceful: true });
+    },
+    failed: (error) => pool.emit('upgradeFailed', error),
+  };
 }

@@ -20,9 +20,9 @@ import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOpt
 import { PoolServices } from '../services/pool-services.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
 import { checkProgram } from './program-check.js';
-import { acquirePidFile, releasePidFile } from './pid-file.js';
-import { MasterUpgrade, currentRelaunch, type UpgradeHost } from './master-upgrade.js';
-import { reportToOldMaster, takeUpgradeHandoff, type UpgradeHandoff } from './upgrade-handoff.js';
+import { releasePidFile } from './pid-file.js';
+import { MasterUpgrade, poolUpgradeHost } from './master-upgrade.js';
+import { completeHandoff, reportToOldMaster, takeUpgradeHandoff, type UpgradeHandoff } from './upgrade-handoff.js';
 import { acquireStartParts } from './start-up.js';
 import { Listeners, type ListenerInfo } from './listeners.js';
 import type { PoolStatus } from '../services/pool-status.js';
@@ -116,7 +116,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     this.#handoff = 'upgradeHandoff' in internals ? internals.upgradeHandoff : takeUpgradeHandoff();
     this.#listeners = new Listeners(this.#options.listen, this.#handoff?.listeners);
-    this.#upgrader = new MasterUpgrade(this.#upgradeHost(internals.relaunch));
+    this.#upgrader = new MasterUpgrade(poolUpgradeHost({ log: this.#log, options: this.#options, listeners: this.#listeners, services: this.#services, pool: this }, internals.relaunch));
     const pool = this; // the getters below read the limits in force (a HUP may replace them)
     this.#launcher = new Launcher({
       listeners: this.#listeners,
@@ -217,27 +217,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
+    try {
+      await this.#start();
+    } catch (error) {
+      // An upgrade's old master is waiting for word: it keeps serving.
+      if (this.#handoff !== undefined) reportToOldMaster(error);
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     this.#state = 'starting';
     this.#startedAt = new Date();
     // A start that fails at once shows one summary, not the lines that led to it (see logStartFailure).
     this.#log.hold(START_HOLD_MS);
     try {
       this.#bindListeners();
-      const handoff = this.#handoff;
-      const stageControl = handoff?.control !== undefined && handoff.control === this.#options.control;
-      const parts = { options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher };
-      const pending = acquireStartParts({ ...parts, upgradeFrom: handoff?.from, stageControl });
+      const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher, handoff: this.#handoff });
       if (pending !== undefined) await pending;
     } catch (error) {
       // One line says it (the caller's): the lines held back led up to it.
       this.#log.release(false);
       this.#finish();
-      if (this.#handoff !== undefined) reportToOldMaster(error);
       throw error;
     }
     if (this.#state !== 'starting') {
       this.#log.release();
-      if (this.#handoff !== undefined) reportToOldMaster(this.#stoppedError('start'));
       throw this.#stoppedError('start');
     }
     if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
@@ -251,42 +256,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       if (this.#startFailure !== undefined) await logStartFailure(this.#log, this.#startFailure, () => this.stop());
       this.#log.release();
-      if (this.#handoff !== undefined) reportToOldMaster(error);
       throw error;
     }
     this.#log.release();
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
-    if (this.#handoff !== undefined) this.#takeOver(this.#handoff);
+    if (this.#handoff !== undefined) completeHandoff(this.#handoff, this.#options.pidFile, this.#services, this.#log);
     this.#spares.topUp();
   }
 
   /**
-   * Master upgrade (Unicorn's USR2 + QUIT): starts a new master from this process's command line,
-   * as it was started (the code on disk now), handing it the `listen` sockets and the control
-   * socket. Resolves with the new master's pid once its workers listen; this pool then stops
-   * gracefully (in-flight requests finish). Rejects with E_UPGRADE when it cannot be done (no
-   * `listen` sockets, PID 1, systemd without NOTIFY_SOCKET) or the new master failed to start
-   * (exited, or not ready within `bootTimeout` + 30 s): this pool goes on serving, nothing of the
-   * new one is left. Meant for the CLI, or a host whose command line may run twice at once.
+   * Master upgrade (Unicorn's USR2 + QUIT): starts a new master from this process's command line
+   * (the code on disk now) with the `listen` and control sockets; resolves with its pid once its
+   * workers listen, and this pool stops gracefully. Rejects with E_UPGRADE (see MasterUpgrade) and
+   * serves on when it cannot be done or the new master fails. For the CLI, or a host that may run twice.
    */
   upgrade(): Promise<number> {
     if (this.#state !== 'running') return Promise.reject(this.#stoppedError('upgrade'));
     return this.#upgrader.request();
-  }
-
-  /** In an upgrade's new master, once ready: the pid file, the control socket, then the word to the old master. */
-  #takeOver(handoff: UpgradeHandoff): void {
-    const { pidFile } = this.#options;
-    try {
-      if (pidFile !== undefined) acquirePidFile(pidFile, handoff.from);
-    } catch (error) {
-      this.#log.error('upgrade', error instanceof Error ? error.message : String(error));
-    }
-    this.#services.commitControl(this.#log);
-    this.#log.info('upgrade', `took over from the old master pid=${handoff.from}, which now stops gracefully`, { from: handoff.from });
-    // After the caller's continuation of start() (the CLI's READY=1 with MAINPID= to systemd) has run.
-    setImmediate(() => reportToOldMaster());
   }
 
   /**
@@ -422,6 +409,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       counters: this.#counters,
       restarts: this.#slots.totalRestarts(),
       liveIds: this.#slots.live(),
+      listeners: this.#listeners.info,
     };
     return poolSnapshot(source, this.#cpu, Date.now());
   }
@@ -514,30 +502,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#logFiles?.close(); // after the last line
         this.emit('stop');
       },
-    };
-  }
-
-  /** What an upgrade may do to this pool. */
-  #upgradeHost(relaunch: UpgradeHost['relaunch'] extends () => infer R ? R | undefined : never): UpgradeHost {
-    return {
-      log: this.#log,
-      relaunch: () => relaunch ?? currentRelaunch(),
-      listenerFds: () => this.#listeners.fds,
-      handoff: () => this.#listeners.handoff,
-      controlPath: () => this.#services.controlPath,
-      bootTimeoutMs: this.#options.bootTimeout * 1000,
-      graceMs: this.#graceMs(),
-      began: (pid) => this.emit('upgrading', pid),
-      succeeded: (pid) => {
-        this.#log.info('upgrade', `upgrade done: the new master pid=${pid} serves; this master stops gracefully`, { pid });
-        this.#listeners.handOver();
-        // At a natural end Node closes every handle, and libuv's close of a Unix socket (a listener,
-        // the control socket) unlinks its path, which is the new master's now: end by exit() instead.
-        process.once('beforeExit', (code) => process.exit(code));
-        this.emit('upgraded', pid);
-        void this.stop({ graceful: true });
-      },
-      failed: (error) => this.emit('upgradeFailed', error),
     };
   }
 

@@ -5,7 +5,10 @@
  */
 import { closeSync, writeSync } from 'node:fs';
 import { firstLine } from '../shared/errors.cjs';
+import type { Logger } from '../shared/log.js';
+import type { PoolServices } from '../services/pool-services.js';
 import type { InheritedListener } from './listeners.js';
+import { acquirePidFile } from './pid-file.js';
 
 /** The variable an old master sets for the new one. (Node cannot know a child's pid before it runs, so no LISTEN_PID: the parent's pid is checked instead.) */
 export const UPGRADE_VARIABLE = 'SUPERVISE_UPGRADE';
@@ -62,4 +65,20 @@ export function reportToOldMaster(error?: unknown): void {
   } catch {
     // already closed
   }
+}
+
+/**
+ * In an upgrade's new master, once its pool is ready: writes the pid file (the old master's until
+ * now), moves the staged control socket over the old master's, then, on the next turn of the event
+ * loop (after the CLI's READY=1 and MAINPID= to systemd), tells the old master, which stops.
+ */
+export function completeHandoff(handoff: UpgradeHandoff, pidFile: string | undefined, services: PoolServices, log: Logger): void {
+  try {
+    if (pidFile !== undefined) acquirePidFile(pidFile, handoff.from);
+  } catch (error) {
+    log.error('upgrade', error instanceof Error ? error.message : String(error));
+  }
+  services.commitControl(log);
+  log.info('upgrade', `took over from the old master pid=${handoff.from}, which now stops gracefully`, { from: handoff.from });
+  setImmediate(() => reportToOldMaster());
 }
