@@ -187,6 +187,20 @@ describe('--listen: workers share the master\'s socket', () => {
     }
   });
 
+  it('--concurrency 3: one server per process, and every slot\'s ctx has the process\'s listeners', async () => {
+    const cli = startCli(['--app', fixture('http-slots.cjs'), '--workers', '1', '--concurrency', '3', '--listen', '127.0.0.1:0']);
+    const [, port] = await cli.waitForLog(/listening on 127\.0\.0\.1:(\d+)/, 20_000);
+    await cli.waitForLog(/master ready/, 30_000);
+    await waitFor(() => (cli.stdout().match(/^slot=\d /gm) ?? []).length === 3, 30_000, () => `a line from each of the 3 slots in:\n${cli.stdout()}`);
+    for (const slot of [0, 1, 2]) {
+      assert.ok(cli.stdout().includes(`slot=${slot} listeners=[{"fd":4,"port":${port},"host":"127.0.0.1"}]`), cli.stdout());
+    }
+    const { pid } = await get({ port: Number(port) });
+    assert.equal(pid, cli.workerPids().get(0));
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+  });
+
   it('--user nobody serves a privileged port from unprivileged workers (as root)', { skip: process.getuid?.() !== 0 && 'not root' }, async (t) => {
     const probe = createServer().listen(80, '127.0.0.1');
     const free = await new Promise<boolean>((r) => {
