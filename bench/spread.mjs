@@ -4,22 +4,26 @@
 // keep-alive connections and once with a new connection per request. Prints one table per run:
 // requests and connections per worker, their shares, and max/min. No dependencies.
 //
-//   flock /work/bench.lock node bench/spread.mjs [--workers 4] [--connections 16] [--seconds 5]
+//   flock /work/bench.lock node bench/spread.mjs [--workers 4] [--connections 16] [--seconds 5] [--max-requests-per-socket N]
+// --max-requests-per-socket sets Node's server.maxRequestsPerSocket in the app (bench/apps/spread-server.cjs):
+// a keep-alive connection is closed after N requests and the client reconnects, which re-spreads it.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '4' }, connections: { type: 'string', default: '16' }, seconds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '4' }, connections: { type: 'string', default: '16' }, seconds: { type: 'string', default: '5' }, 'max-requests-per-socket': { type: 'string' } } });
+const maxPerSocket = values['max-requests-per-socket'];
 const workers = Number(values.workers);
 const connections = Number(values.connections);
 const seconds = Number(values.seconds);
 
 /** Starts the pool; resolves with its port once every worker is ready. */
 function startPool() {
-  const child = spawn(process.execPath, [`${root}dist/cli/main.js`, '--app', `${root}test/fixtures/http-server.cjs`, '--workers', String(workers), '--listen', '127.0.0.1:0', '--control', `/tmp/supervise-spread-${process.pid}.sock`], {
+  const child = spawn(process.execPath, [`${root}dist/cli/main.js`, '--app', `${root}bench/apps/spread-server.cjs`, '--workers', String(workers), '--listen', '127.0.0.1:0', '--control', `/tmp/supervise-spread-${process.pid}.sock`], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...(maxPerSocket !== undefined && { MAX_REQUESTS_PER_SOCKET: maxPerSocket }) },
   });
   let err = '';
   return new Promise((resolve, reject) => {
@@ -96,7 +100,7 @@ try {
     s.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`status exited ${code}`))));
   });
   const pids = status.workers.map((w) => w.pid);
-  console.log(`supervise --workers ${workers} --listen 127.0.0.1:${port}; ${connections} concurrent clients, ${seconds} s each, node ${process.version}\n`);
+  console.log(`supervise --workers ${workers} --listen 127.0.0.1:${port}; ${connections} concurrent clients, ${seconds} s each, node ${process.version}${maxPerSocket !== undefined ? `; server.maxRequestsPerSocket=${maxPerSocket}` : ''}\n`);
   for (const keepAlive of [true, false]) {
     const result = await load(port, keepAlive);
     console.log(table(keepAlive ? 'keep-alive' : 'no keep-alive', pids, result, keepAlive) + '\n');
