@@ -406,7 +406,7 @@ async function runProgram(spec: ProgramConfig, id: number): Promise<never> {
       programStatus = text;
     },
     held: report,
-  });
+  }, (config.listeners ?? []).map((listener) => listener.fd));
   program = run;
   if (stopping) run.stop(false, GRACE_MS); // asked to stop while spawning
   if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);
