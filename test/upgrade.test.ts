@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fixture, isAlive, killStarted, parentOf, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
@@ -39,6 +40,15 @@ async function moreAnswers(load: { result: LoadResult }, more: number, what: str
   await waitFor(() => load.result.ok >= before + more, 30_000, what);
 }
 
+/** A port the OS says is free now (for an address the two masters must hand over: port 0 would give each its own). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** Stops `pid` (a master the test did not spawn: an upgrade's new one) and waits until it and `workers` are gone. */
 async function stopMaster(pid: number, workers: number[]): Promise<void> {
   process.kill(pid, 'SIGTERM');
@@ -50,7 +60,9 @@ describe('master upgrade', () => {
     const tmp = tempDir();
     const sock = join(tmp.dir, 'http.sock'); // not app.sock: the control socket sits beside app.pid as that
     const pidFile = join(tmp.dir, 'app.pid');
-    const cli = startCli(['--app', fixture('http-two.cjs'), '--workers', '2', '--listen', '127.0.0.1:0', '--listen', sock, '--pid-file', pidFile], { env: { SOCKET: sock } });
+    // A metrics address given as a port (not 0): the new master can bind it only once the old one let go.
+    const metricsPort = await freePort();
+    const cli = startCli(['--app', fixture('http-two.cjs'), '--workers', '2', '--listen', '127.0.0.1:0', '--listen', sock, '--pid-file', pidFile, '--metrics', `127.0.0.1:${metricsPort}`], { env: { SOCKET: sock } });
     const [, port] = await cli.waitForLog(/listening on 127\.0\.0\.1:(\d+)/, 30_000);
     await cli.waitForLog(/master ready/, 30_000);
     const oldWorkers = workersOf(cli, cli.pid);
@@ -93,6 +105,8 @@ describe('master upgrade', () => {
       { address: sock, kind: 'unix', fd: 5 },
     ]);
     assert.match(cli.stderr(), new RegExp(`supervise\\[${newPid}\\]: took over from the old master pid=${cli.pid}`));
+    // The old master is gone: whoever answers the metrics address is the new one.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/livez`).catch(() => undefined))?.ok, 30_000, 'the new master serving the metrics address');
 
     await stopMaster(newPid, newWorkers);
     assert.equal(existsSync(sock), false, 'the new master removes the socket file at its exit');

@@ -267,6 +267,7 @@ export function poolUpgradeHost(parts: UpgradingPool, relaunch: Relaunch | undef
     succeeded: (pid) => {
       log.info('upgrade', `upgrade done: the new master pid=${pid} serves; this master stops gracefully`, { pid });
       listeners.handOver();
+      services.releaseHttp(); // the new master binds the dashboard and metrics as soon as they are free
       // At a natural end Node closes every handle, and libuv's close of a Unix socket (a listener,
       // the control socket) unlinks its path, which is the new master's now: end by exit() instead.
       process.once('beforeExit', (code) => process.exit(code));

@@ -56,7 +56,7 @@ export function acquireStartParts(parts: StartParts): Promise<void> | undefined 
   log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, { pid: process.pid, workers, app, preload });
   if (!PoolServices.wanted(options) && !preload) return undefined;
   return (async () => {
-    if (PoolServices.wanted(options)) await parts.services.open(options, parts.pool, log, parts.handoff?.control !== undefined && parts.handoff.control === options.control);
+    if (PoolServices.wanted(options)) await parts.services.open(options, parts.pool, log, parts.handoff && { stageControl: parts.handoff.control !== undefined && parts.handoff.control === options.control });
     if (preload) await parts.launcher.preload(0);
   })().catch(closeOnFailure);
 }

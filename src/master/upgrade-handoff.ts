@@ -69,8 +69,8 @@ export function reportToOldMaster(error?: unknown): void {
 
 /**
  * In an upgrade's new master, once its pool is ready: writes the pid file (the old master's until
- * now), moves the staged control socket over the old master's, then, on the next turn of the event
- * loop (after the CLI's READY=1 and MAINPID= to systemd), tells the old master, which stops.
+ * now), then, on the next turn of the event loop (after the CLI's READY=1 and MAINPID= to systemd),
+ * tells the old master, which stops, and takes its control socket, dashboard and metrics over.
  */
 export function completeHandoff(handoff: UpgradeHandoff, pidFile: string | undefined, services: PoolServices, log: Logger): void {
   try {
@@ -78,7 +78,11 @@ export function completeHandoff(handoff: UpgradeHandoff, pidFile: string | undef
   } catch (error) {
     log.error('upgrade', error instanceof Error ? error.message : String(error));
   }
-  services.commitControl(log);
   log.info('upgrade', `took over from the old master pid=${handoff.from}, which now stops gracefully`, { from: handoff.from });
-  setImmediate(() => reportToOldMaster());
+  setImmediate(() => {
+    // The control socket at once (renamed over: a `status` after `ctl upgrade` finds this master);
+    // the dashboard and metrics once the old master, told next, has freed their ports.
+    services.takeOver(log);
+    reportToOldMaster();
+  });
 }
