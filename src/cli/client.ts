@@ -29,7 +29,7 @@ function die(message: string, code: number): never {
 const CTL_USAGE = 'reload, scale <n>, pause, resume, stop [--graceful], reopen-logs, upgrade';
 
 /** Words other tools use for a ctl command (PM2's restart, Unicorn's signal names…), and ours. */
-const CTL_SYNONYMS: Readonly<Record<string, string>> = { restart: 'reload', hup: 'reload', kill: 'stop', quit: 'stop', halt: 'stop', reopen: 'reopen-logs', winch: 'pause', continue: 'resume', usr2: 'upgrade', reexec: 'upgrade', exec: 'upgrade' };
+const CTL_SYNONYMS: Readonly<Record<string, string>> = { restart: 'reload', hup: 'reload', kill: 'stop', quit: 'stop', halt: 'stop', reopen: 'reopen-logs', winch: 'pause', continue: 'resume', reexec: 'upgrade', exec: 'upgrade' };
 
 /**
  * One line for a `ctl` without a known command (`supervise ctl restart`), naming the commands and
