@@ -12,6 +12,9 @@ import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
 import { formatListenAddress, type ListenAddress } from '../shared/listen-address.js';
 import type { ListenerConfig } from '../shared/protocol.cjs';
 import { activatedFds } from './socket-activation.js';
+import type { InheritedListener } from './upgrade-types.js';
+
+export type { InheritedListener } from './upgrade-types.js';
 
 /** The first fd a worker sees its listeners on: 0-2 are stdio, 3 the IPC channel. */
 export const FIRST_LISTENER_FD = 4;
@@ -29,13 +32,6 @@ export interface ListenerInfo {
   readonly path?: string;
   /** The fd the socket has in every worker (`server.listen({ fd })`). */
   readonly fd: number;
-}
-
-/** A socket a new master inherits from the old one (see MasterUpgrade): its fd here and the `--listen` value it was bound for. */
-export interface InheritedListener {
-  readonly fd: number;
-  /** The address as asked (formatListenAddress of the `--listen` value); absent for a socket systemd passed. */
-  readonly asked?: string;
 }
 
 /** What Node's net keeps for the cluster module: binds a server handle without listening on it. */

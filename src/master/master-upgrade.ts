@@ -13,15 +13,10 @@ import type { ResolvedOptions } from '../shared/options.js';
 import type { PoolServices } from '../services/pool-services.js';
 import type { SupervisorEvents } from './supervisor-types.js';
 import type { InheritedListener, Listeners } from './listeners.js';
-import { UPGRADE_VARIABLE, type UpgradeHandoff } from './upgrade-handoff.js';
+import { UPGRADE_VARIABLE } from './upgrade-handoff.js';
+import type { Relaunch, UpgradeHandoff } from './upgrade-types.js';
 
-/** How a new master is started: this process's command line, as it was started. */
-export interface Relaunch {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-  readonly env: NodeJS.ProcessEnv;
-}
+export type { Relaunch } from './upgrade-types.js';
 
 /**
  * The directory this process was started in, as the shell named it: $PWD when it is the same

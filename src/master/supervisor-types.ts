@@ -4,9 +4,8 @@
  */
 import type { SuperviseError } from '../shared/errors.cjs';
 import type { FailurePhase } from '../shared/protocol.cjs';
-import type { Relaunch } from './master-upgrade.js';
 import type { SpawnWorker } from './spawn-worker.js';
-import type { UpgradeHandoff } from './upgrade-handoff.js';
+import type { Relaunch, UpgradeHandoff } from './upgrade-types.js';
 import type { SignalGroup, WorkerExit, WorkerState } from './worker-handle.js';
 
 /**

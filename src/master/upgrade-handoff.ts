@@ -7,24 +7,16 @@ import { closeSync, writeSync } from 'node:fs';
 import { firstLine } from '../shared/errors.cjs';
 import type { Logger } from '../shared/log.js';
 import type { PoolServices } from '../services/pool-services.js';
-import type { InheritedListener } from './listeners.js';
 import { acquirePidFile } from './pid-file.js';
+import type { UpgradeHandoff } from './upgrade-types.js';
+
+export type { UpgradeHandoff } from './upgrade-types.js';
 
 /** The variable an old master sets for the new one. (Node cannot know a child's pid before it runs, so no LISTEN_PID: the parent's pid is checked instead.) */
 export const UPGRADE_VARIABLE = 'SUPERVISE_UPGRADE';
 
 /** The fd on which the new master reports to the old one: after stdio, before the sockets. */
 export const REPORT_FD = 3;
-
-/** What the old master tells the new one. */
-export interface UpgradeHandoff {
-  /** The old master's pid (this process's parent). */
-  readonly from: number;
-  /** The sockets passed, at fds 4, 5, … */
-  readonly listeners: readonly InheritedListener[];
-  /** The control socket the old master serves: the new one takes it over when ready. */
-  readonly control?: string;
-}
 
 /**
  * The handoff in `env` (removed from it, so that workers never see it), or undefined when there is
