@@ -234,7 +234,8 @@ export class MasterUpgrade {
 /** The parts of a pool its upgrade uses (a Supervisor's). */
 export interface UpgradingPool {
   readonly log: Logger;
-  readonly options: ResolvedOptions;
+  /** The options in force (a HUP may replace them). */
+  readonly options: () => ResolvedOptions;
   readonly listeners: Listeners;
   readonly services: PoolServices;
   readonly pool: {
@@ -256,8 +257,12 @@ export function poolUpgradeHost(parts: UpgradingPool, relaunch: Relaunch | undef
     listenerFds: () => listeners.fds,
     handoff: () => listeners.handoff,
     controlPath: () => services.controlPath,
-    bootTimeoutMs: options.bootTimeout * 1000,
-    graceMs: options.grace * 1000,
+    get bootTimeoutMs() {
+      return options().bootTimeout * 1000;
+    },
+    get graceMs() {
+      return options().grace * 1000;
+    },
     began: (pid) => pool.emit('upgrading', pid),
     succeeded: (pid) => {
       log.info('upgrade', `upgrade done: the new master pid=${pid} serves; this master stops gracefully`, { pid });

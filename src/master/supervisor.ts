@@ -116,8 +116,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     this.#handoff = 'upgradeHandoff' in internals ? internals.upgradeHandoff : takeUpgradeHandoff();
     this.#listeners = new Listeners(this.#options.listen, this.#handoff?.listeners);
-    this.#upgrader = new MasterUpgrade(poolUpgradeHost({ log: this.#log, options: this.#options, listeners: this.#listeners, services: this.#services, pool: this }, internals.relaunch));
     const pool = this; // the getters below read the limits in force (a HUP may replace them)
+    const upgrading = { log: this.#log, listeners: this.#listeners, services: this.#services, pool: this };
+    this.#upgrader = new MasterUpgrade(poolUpgradeHost({ ...upgrading, options: () => pool.#options }, internals.relaunch));
     this.#launcher = new Launcher({
       listeners: this.#listeners,
       get options() {
