@@ -206,8 +206,9 @@ describe('master upgrade', () => {
     assert.equal(upgrade.code, 0, upgrade.stderr);
     const newPid = Number(/new master pid=(\d+)/.exec(upgrade.stdout)?.[1]);
     track(newPid);
+    // Each master's datagrams go through its own helper process: wait for them rather than assume they are in.
+    const ready = await waitFor(() => received.findIndex((f) => f.includes('READY=1') && f.includes(`MAINPID=${newPid}`)) + 1, 30_000, () => `READY=1 with MAINPID=${newPid} in ${JSON.stringify(received)}`) - 1;
     const reloading = received.findIndex((f) => f.includes('RELOADING=1'));
-    const ready = received.findIndex((f) => f.includes('READY=1') && f.includes(`MAINPID=${newPid}`));
     assert.ok(reloading >= 0 && ready > reloading, JSON.stringify(received));
     await within(cli.exited, 60_000, 'the old master to exit');
     const workers = workersOf(cli, newPid);
