@@ -18,3 +18,17 @@ example-typescript: build
 ## The smallest server: examples/http/server.js (plain node:http) on 4 workers sharing 127.0.0.1:$${PORT:-8080}.
 example-http: build
 	PORT=$${PORT:-8080} node dist/cli/main.js --app examples/http/server.js --workers 4 --listen 127.0.0.1:$${PORT:-8080}
+
+# examples/express keeps express in its own package.json and lockfile, installed from the npm registry here.
+examples/express/node_modules/.package-lock.json: examples/express/package.json examples/express/package-lock.json
+	$(NPM) ci --prefix examples/express --no-audit --no-fund
+	@touch $@
+
+.PHONY: example-express example-express-test
+## An unchanged Express app on 4 workers sharing 127.0.0.1:$${PORT:-8080} (installs express into examples/express first).
+example-express: build examples/express/node_modules/.package-lock.json
+	PORT=$${PORT:-8080} node dist/cli/main.js --app examples/express/server.js --workers 4 --listen 127.0.0.1:$${PORT:-8080}
+
+## The Express example's test: installs express (network), then runs it; `make check` skips it until then.
+example-express-test: build-test examples/express/node_modules/.package-lock.json
+	node --test dist-test/example-express.test.js

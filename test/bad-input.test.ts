@@ -67,7 +67,7 @@ describe('bad input: one line, non-zero exit, no stack trace for a usage mistake
   it('a --log-dir that cannot be written: a bad value, exit 2', () => rejects(['--app', fixture('app.cjs'), '--log-dir', '/proc/no-such-dir/logs'], /^supervise: cannot write --log-dir \/proc\/no-such-dir\/logs: /));
   it('a --pid-file that cannot be written: a bad value, exit 2', () => rejects(['--app', fixture('app.cjs'), '--pid-file', '/proc/no-such-dir/x.pid'], /^supervise: cannot write --pid-file \/proc\/no-such-dir\/x\.pid: /));
   it('supervise ctl with an unknown command: one line naming the commands, with a did-you-mean', () =>
-    rejects(['ctl', 'restart'], /^supervise: unknown ctl command "restart" \(did you mean reload\?\); the commands are reload, scale <n>, pause, resume, stop \[--graceful\], reopen-logs$/));
+    rejects(['ctl', 'restart'], /^supervise: unknown ctl command "restart" \(did you mean reload\?\); the commands are reload, scale <n>, pause, resume, stop \[--graceful\], reopen-logs, upgrade$/));
   it('ctl scale with a word: quoted as typed', () => rejects(['ctl', 'scale', 'abc'], /^supervise: ctl scale needs the new number of workers, a whole number ≥ 0 \(got "abc"\)$/));
   it('a bad value from the environment', envCase);
   it('a misspelt SUPERVISE_* variable, named as the variable it is', async () => {

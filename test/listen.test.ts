@@ -1,8 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { CLI, fixture, isAlive, killStarted, procState, readableCopy, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 import { get, startLoad, type LoadResult, type Target } from './http-load.js';
@@ -185,6 +185,41 @@ describe('--listen: workers share the master\'s socket', () => {
       assert.match(r.stderr, /invalid --listen: "/);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+  });
+
+  it('--concurrency 3: one server per process, and every slot\'s ctx has the process\'s listeners', async () => {
+    const cli = startCli(['--app', fixture('http-slots.cjs'), '--workers', '1', '--concurrency', '3', '--listen', '127.0.0.1:0']);
+    const [, port] = await cli.waitForLog(/listening on 127\.0\.0\.1:(\d+)/, 20_000);
+    await cli.waitForLog(/master ready/, 30_000);
+    await waitFor(() => (cli.stdout().match(/^slot=\d /gm) ?? []).length === 3, 30_000, () => `a line from each of the 3 slots in:\n${cli.stdout()}`);
+    for (const slot of [0, 1, 2]) {
+      assert.ok(cli.stdout().includes(`slot=${slot} listeners=[{"fd":4,"port":${port},"host":"127.0.0.1"}]`), cli.stdout());
+    }
+    const { pid } = await get({ port: Number(port) });
+    assert.equal(pid, cli.workerPids().get(0));
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
+  });
+
+  it('a program (-- python3 …) gets the sockets systemd-style: LISTEN_FDS from fd 3, LISTEN_PID its own pid, notify after them', async (t) => {
+    if (spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore' }).status !== 0) return t.skip('python3 is not installed');
+    const cli = startCli(['--workers', '2', '--listen', '127.0.0.1:0', '--', 'python3', fixture('listen_program.py')]);
+    const [, port] = await cli.waitForLog(/listening on 127\.0\.0\.1:(\d+)/, 20_000);
+    await cli.waitForLog(/master ready/, 30_000);
+    const load = startLoad({ port: Number(port) }, { keepAlive: false, concurrency: 8 });
+    await waitFor(() => load.result.byPid.size >= 2, 30_000, () => `answers from both programs: ${JSON.stringify([...load.result.byPid])} ${cli.stderr()}`);
+    const result = await load.stop();
+    assert.deepEqual(result.errors, {});
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection(Number(port), '127.0.0.1', () => socket.end('GET / HTTP/1.0\r\n\r\n'));
+      let text = '';
+      socket.on('data', (c) => (text += c.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /pid=\d+ fds=1 notify=4/);
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0);
   });
 
   it('--user nobody serves a privileged port from unprivileged workers (as root)', { skip: process.getuid?.() !== 0 && 'not root' }, async (t) => {

@@ -26,10 +26,10 @@ function die(message: string, code: number): never {
 }
 
 /** The commands of `supervise ctl`, as the usage line names them. */
-const CTL_USAGE = 'reload, scale <n>, pause, resume, stop [--graceful], reopen-logs';
+const CTL_USAGE = 'reload, scale <n>, pause, resume, stop [--graceful], reopen-logs, upgrade';
 
 /** Words other tools use for a ctl command (PM2's restart, Unicorn's signal names…), and ours. */
-const CTL_SYNONYMS: Readonly<Record<string, string>> = { restart: 'reload', hup: 'reload', kill: 'stop', quit: 'stop', halt: 'stop', reopen: 'reopen-logs', winch: 'pause', continue: 'resume' };
+const CTL_SYNONYMS: Readonly<Record<string, string>> = { restart: 'reload', hup: 'reload', kill: 'stop', quit: 'stop', halt: 'stop', reopen: 'reopen-logs', winch: 'pause', continue: 'resume', reexec: 'upgrade', exec: 'upgrade' };
 
 /**
  * One line for a `ctl` without a known command (`supervise ctl restart`), naming the commands and
@@ -138,7 +138,8 @@ export async function runClient(argv: string[], version: string): Promise<void> 
   if (reply.status !== undefined) {
     writeOut(args['json'] === true ? JSON.stringify(reply.status, null, 2) + '\n' : formatStatus(reply.status));
   } else {
-    writeOut(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done\n`);
+    const pid = reply.pid !== undefined ? ` (new master pid=${reply.pid})` : '';
+    writeOut(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done${pid}\n`);
   }
 }
 

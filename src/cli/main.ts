@@ -14,6 +14,8 @@ import type { appStack as AppStack } from '../shared/app-stack.cjs';
 import type { indentStack as IndentStack } from '../shared/log.js';
 import type * as ConfigFile from './config-file.js';
 import type { SupervisorOptions } from '../shared/options.js';
+import type { SupervisorInternals } from '../master/supervisor-types.js';
+import type { UpgradeHandoff } from '../master/upgrade-handoff.js';
 // yargs, the client and the master are imported when needed (below), not here: `--version` and
 // `status` must not pay for the master's module graph and yargs (~2/3 of the start-up of the CLI).
 
@@ -92,7 +94,7 @@ async function parseArgs(argv: string[], fileOptions: Record<string, unknown>) {
   return yargs(argv)
     .scriptName('supervise')
     .usage(
-      '$0 --app <file> [--workers N] [--poll S] [--preload]\n$0 [--workers N] [options] -- <program> [args…]   ({id} in args: the worker id)\n$0 status [--json] | ctl reload|scale N|pause|resume|stop [--graceful]|reopen-logs\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.',
+      '$0 --app <file> [--workers N] [--poll S] [--preload]\n$0 [--workers N] [options] -- <program> [args…]   ({id} in args: the worker id)\n$0 status [--json] | ctl reload|scale N|pause|resume|stop [--graceful]|reopen-logs|upgrade\n\nKeeps N worker processes with stable ids 0..N-1 alive, each calling workerStart(id, ctx) in a loop.',
     )
     .options(OPTIONS)
     .config(fileOptions)
@@ -104,7 +106,7 @@ async function parseArgs(argv: string[], fileOptions: Record<string, unknown>) {
     .example('$0 --app app.js --workers 4 --poll 1', 'four workers, missing ids refilled within a second')
     .example('$0 --workers 8 -- php artisan queue:work --name=w{id}', 'any program, ids in args (\{id\}) and SUPERVISE_WORKER_ID')
     .epilogue(
-      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer, WINCH pause (resume: supervise ctl resume), USR2 reopen log files.\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
+      'Signals to the master: TERM/INT quick stop (again: kill now), QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer, WINCH pause (resume: supervise ctl resume), USR2 reopen log files, URG master upgrade (as supervise ctl upgrade).\nEvery option may also come from the environment: SUPERVISE_WORKERS=4, SUPERVISE_POLL=1, …',
     )
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
@@ -118,8 +120,10 @@ async function parseArgs(argv: string[], fileOptions: Record<string, unknown>) {
  * The control socket to serve: the one asked for, else the default, unless another master already
  * serves the default (two pools on one machine): then this one serves none, and says so.
  */
-async function controlPath(asked: string | undefined, pidFile: string | undefined): Promise<string | undefined> {
+async function controlPath(asked: string | undefined, pidFile: string | undefined, handoff: UpgradeHandoff | undefined): Promise<string | undefined> {
   if (asked !== undefined) return asked;
+  // An upgrade's new master takes over the socket its old master serves (see serveControl's staged).
+  if (handoff?.control !== undefined) return handoff.control;
   const { defaultControlPath } = await import('./control-client.js');
   const path = defaultControlPath(pidFile);
   const { isControlServed } = await import('../services/control-server.js');
@@ -136,6 +140,11 @@ async function main(): Promise<void> {
     delete process.env['SUPERVISE_NOTIFY_FD'];
     delete process.env['SUPERVISE_WORKERS'];
   }
+  // Started by an old master's upgrade: take what it handed over before yargs reads SUPERVISE_* as flags.
+  const handoff = process.env['SUPERVISE_UPGRADE'] !== undefined ? (await import('../master/upgrade-handoff.js')).takeUpgradeHandoff() : undefined;
+  // What an upgrade starts the next master with: the command line, directory and environment we had
+  // (the dashboard's token and systemd's notify socket included, which are removed below).
+  const relaunchEnv = { ...process.env };
   // What yargs' hideBin does for a plain `node script` (not an Electron app): without loading yargs.
   const all = process.argv.slice(2);
   // Everything after the first `--` is the program and its arguments, never our flags.
@@ -159,14 +168,15 @@ async function main(): Promise<void> {
     import('../shared/log.js'),
     import('../master/worker-failure.js'),
     import('../shared/app-stack.cjs'),
+    import('../master/master-upgrade.js'),
   ]);
   const config = await import('./config-file.js');
   const file = config.configPath(argv, process.env);
   const fileOptions = file === undefined ? {} : await readConfig(config, file);
-  const args = lastOfRepeated(await parseArgs(argv, fileOptions), ['node-arg', 'nodeArg', '_']);
+  const args = lastOfRepeated(await parseArgs(argv, fileOptions), ['node-arg', 'nodeArg', 'listen', '_']);
   // The dashboard's secret stays in the master: workers (perhaps another --user) inherit its env otherwise.
   delete process.env['SUPERVISE_DASHBOARD_TOKEN'];
-  const control = await controlPath(args.control, args['pid-file']);
+  const control = await controlPath(args.control, args['pid-file'], handoff);
   if (command !== undefined && args.app !== undefined) die(`give either --app ${JSON.stringify(args.app)} or a program after -- (${JSON.stringify(command[0])}), not both`, EXIT_USAGE);
   const options: SupervisorOptions = {
     ...(command !== undefined ? { command } : { app: args.app as string }),
@@ -202,8 +212,12 @@ async function main(): Promise<void> {
     ...(args.listen !== undefined && { listen: args.listen as string[] }),
     handleSignals: true,
   };
-  const [{ Supervisor }, { notifierFromEnv }, { Logger, indentStack }, { isLoggedStartFailure }, { appStack }] = await master;
-  let supervisor = create(Supervisor, options);
+  const [{ Supervisor }, { notifierFromEnv }, { Logger, indentStack }, { isLoggedStartFailure }, { appStack }, { startDirectory }] = await master;
+  const internals: SupervisorInternals = {
+    upgradeHandoff: handoff,
+    relaunch: { command: process.execPath, args: [...process.execArgv, ...process.argv.slice(1)], cwd: startDirectory(relaunchEnv), env: relaunchEnv },
+  };
+  let supervisor = create(Supervisor, options, internals);
   if (args['print-config'] === true) {
     process.stdout.write(JSON.stringify(config.printableOptions(supervisor.options), null, 2) + '\n');
     return;
@@ -227,9 +241,9 @@ async function main(): Promise<void> {
     } catch (error) {
       // The default socket was free a moment ago but another master took it first (two started at
       // once), or it cannot be served: run without one, as when it was taken before we looked.
-      if (!(args.control === undefined && isSuperviseError(error) && error.code === ErrorCode.CONTROL)) throw error;
+      if (!(args.control === undefined && handoff?.control === undefined && isSuperviseError(error) && error.code === ErrorCode.CONTROL)) throw error;
       process.stderr.write(`supervise: ${error.message}; this one serves no control socket (give --control or --pid-file)\n`);
-      supervisor = create(Supervisor, { ...options, control: undefined as unknown as string });
+      supervisor = create(Supervisor, { ...options, control: undefined as unknown as string }, internals);
       await supervisor.start();
     }
     notifier?.follow(supervisor);
@@ -271,10 +285,10 @@ function printVersion(): void {
 }
 
 /** A Supervisor for the CLI's options (a bad one exits 2 with one line), ending the process when it stops. */
-function create(SupervisorClass: typeof Supervisor, options: SupervisorOptions): Supervisor {
+function create(SupervisorClass: typeof Supervisor, options: SupervisorOptions, internals: SupervisorInternals): Supervisor {
   let supervisor: Supervisor;
   try {
-    supervisor = new SupervisorClass(options);
+    supervisor = new SupervisorClass(options, internals);
   } catch (error) {
     if (isSuperviseError(error)) die(error.message, EXIT_USAGE);
     throw error;

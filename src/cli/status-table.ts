@@ -1,6 +1,6 @@
 /**
- * `supervise status` for people: a header line about the master, a line of the pool's memory, then
- * one aligned row per worker (with --concurrency, its busy slots).
+ * `supervise status` for people: a header line about the master, a line of the pool's memory, (with
+ * --listen) a line of the sockets served, then one aligned row per worker (with --concurrency, its busy slots).
  */
 import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
 
@@ -76,5 +76,6 @@ export function formatStatus(status: PoolStatus, now = Date.now()): string {
   const lines = rows.map((row) => row.map((cell, column) => (leftAligned.has(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
   // Why an id has no process: what its last one failed with (the spawn's limit, the app's error).
   const reasons = status.workers.flatMap((w) => (w.lastError !== undefined ? [`worker[${w.id}] ${w.state}: ${w.lastError}`] : []));
-  return [header, pool, ...lines, ...reasons].join('\n') + '\n';
+  const listening = status.listeners !== undefined && status.listeners.length > 0 ? [`listening: ${status.listeners.map((l) => `${l.address} (${l.kind}, fd ${l.fd})`).join(', ')}`] : [];
+  return [header, pool, ...listening, ...lines, ...reasons].join('\n') + '\n';
 }

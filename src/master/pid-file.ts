@@ -30,14 +30,22 @@ function readPid(path: string): number | undefined {
 }
 
 /**
- * Writes this process's pid to `path` (temp file + rename). Throws SuperviseError E_PID_FILE when
- * another live master holds it or it cannot be written.
+ * Throws SuperviseError E_PID_FILE when another live master holds `path`; `takeoverFrom` (an
+ * upgrade's old master) may hold it.
  */
-export function acquirePidFile(path: string): void {
+export function checkPidFile(path: string, takeoverFrom?: number): void {
   const holder = readPid(path);
-  if (holder !== undefined && holder !== process.pid && isLiveMaster(holder)) {
+  if (holder !== undefined && holder !== process.pid && holder !== takeoverFrom && isLiveMaster(holder)) {
     throw new SuperviseError(ErrorCode.PID_FILE, `another master (pid ${holder}) is running with --pid-file ${path}`);
   }
+}
+
+/**
+ * Writes this process's pid to `path` (temp file + rename). Throws SuperviseError E_PID_FILE when
+ * another live master than `takeoverFrom` holds it, or it cannot be written.
+ */
+export function acquirePidFile(path: string, takeoverFrom?: number): void {
+  checkPidFile(path, takeoverFrom);
   const temp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, `${process.pid}\n`);

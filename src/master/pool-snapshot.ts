@@ -1,6 +1,6 @@
 /** Assembles `status()`: the pool's totals and one row per id, with each process's memory and CPU. */
 import { Histogram, RESPAWN_SECONDS_BOUNDS, TASK_SECONDS_BOUNDS, sumHistograms } from '../shared/histogram.cjs';
-import type { PoolStatus, WorkerStatus } from '../services/pool-status.js';
+import type { PoolListener, PoolStatus, WorkerStatus } from '../services/pool-status.js';
 import { readProcessMemory, readProcessStats, type CpuMeter, type ProcessMemory } from '../services/process-stats.js';
 import { slotInfo, type Slot } from './slot-table.js';
 import { TaskRate } from '../services/task-rate.js';
@@ -43,6 +43,8 @@ export interface SnapshotSource {
   readonly liveIds: number;
   /** Respawns of every id the pool has held, retired ids included (counters never go back). */
   readonly restarts: number;
+  /** With --listen: the sockets the workers serve. */
+  readonly listeners?: readonly PoolListener[];
 }
 
 /** The PoolStatus of `source` at `now` (epoch ms); `cpu` keeps the CPU samples between calls. */
@@ -68,6 +70,7 @@ export function poolSnapshot(source: SnapshotSource, cpu: CpuMeter, now: number)
     tasks,
     taskRate: source.counters.taskRate.sample(now, tasks),
     workers: slots.map((slot) => workerStatus(slot, cpu, now, memory)),
+    ...(source.listeners !== undefined && source.listeners.length > 0 && { listeners: source.listeners.map(({ address, kind, fd }) => ({ address, kind, fd })) }),
     master: {
       rssBytes: self?.rssBytes,
       pssBytes: selfMemory?.pssBytes,

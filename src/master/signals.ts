@@ -5,8 +5,12 @@
 import type { Supervisor } from './supervisor.js';
 import { trace } from '../shared/log.js';
 
-/** The signals the master acts on. USR1 is left to Node's inspector. */
-export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2'] as const;
+/**
+ * The signals the master acts on. USR1 is left to Node's inspector; USR2 reopens logs (nginx's
+ * USR1), so the master upgrade (Unicorn's and nginx's USR2) is URG: free, and ignored by default,
+ * so sent to a master that does not know it, it does nothing.
+ */
+export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2', 'SIGURG'] as const;
 
 /** True when the master has a terminal, whose resizing sends WINCH: then WINCH means nothing (as in Unicorn). */
 function hasTerminal(): boolean {
@@ -16,7 +20,7 @@ function hasTerminal(): boolean {
 /**
  * Installs handlers on this process for MASTER_SIGNALS: TERM/INT quick stop (again: kill now),
  * QUIT graceful stop, HUP rolling reload, TTIN one worker more, TTOU one fewer, WINCH pause
- * (ignored while the master has a terminal), USR2 reopen log files. Once a stop they started
+ * (ignored while the master has a terminal), USR2 reopen log files, URG master upgrade. Once a stop they started
  * completes, the process exits 0: with handlers installed, nothing else would end it. Returns the remover.
  */
 export function installSignalHandlers(supervisor: Supervisor): () => void {
@@ -40,6 +44,7 @@ export function installSignalHandlers(supervisor: Supervisor): () => void {
       void supervisor.pause().catch(ignoreStopped);
     },
     SIGUSR2: () => supervisor.reopenLogs(),
+    SIGURG: () => void supervisor.upgrade().catch(ignoreStopped),
   };
   const listeners = MASTER_SIGNALS.map((signal) => {
     const listener = (): void => {

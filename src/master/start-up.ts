@@ -7,7 +7,8 @@ import type { LogFiles } from '../shared/log-files.js';
 import { Logger } from '../shared/log.js';
 import type { ResolvedOptions } from '../shared/options.js';
 import type { Launcher } from './launcher.js';
-import { acquirePidFile } from './pid-file.js';
+import { acquirePidFile, checkPidFile } from './pid-file.js';
+import type { UpgradeHandoff } from './upgrade-handoff.js';
 
 /** The parts of a pool that start-up opens. */
 export interface StartParts {
@@ -18,6 +19,11 @@ export interface StartParts {
   /** What the control socket and dashboard drive, and the metrics and probes read. */
   readonly pool: ControlTarget & MetricsTarget & DashboardTarget;
   readonly launcher: Launcher;
+  /**
+   * In an upgrade's new master: the old master may hold the pid file until this one is ready
+   * (completeHandoff writes it then), and its control socket is bound aside until then.
+   */
+  readonly handoff?: UpgradeHandoff | undefined;
 }
 
 /**
@@ -42,14 +48,15 @@ export function acquireStartParts(parts: StartParts): Promise<void> | undefined 
   // The pid file before the first lifecycle line: a --pid-file that cannot be written (a bad
   // value) or that a live master holds is then the one line printed, as for any other bad value.
   try {
-    if (pidFile !== undefined) acquirePidFile(pidFile);
+    if (pidFile !== undefined && parts.handoff !== undefined) checkPidFile(pidFile, parts.handoff.from);
+    else if (pidFile !== undefined) acquirePidFile(pidFile);
   } catch (error) {
     closeOnFailure(error);
   }
   log.info('start', `master starting pid=${process.pid} workers=${workers} app=${app}${preload ? ' preload' : ''}`, { pid: process.pid, workers, app, preload });
   if (!PoolServices.wanted(options) && !preload) return undefined;
   return (async () => {
-    if (PoolServices.wanted(options)) await parts.services.open(options, parts.pool, log);
+    if (PoolServices.wanted(options)) await parts.services.open(options, parts.pool, log, parts.handoff && { stageControl: parts.handoff.control !== undefined && parts.handoff.control === options.control });
     if (preload) await parts.launcher.preload(0);
   })().catch(closeOnFailure);
 }

@@ -5,6 +5,7 @@
 import type { SuperviseError } from '../shared/errors.cjs';
 import type { FailurePhase } from '../shared/protocol.cjs';
 import type { SpawnWorker } from './spawn-worker.js';
+import type { Relaunch, UpgradeHandoff } from './upgrade-types.js';
 import type { SignalGroup, WorkerExit, WorkerState } from './worker-handle.js';
 
 /**
@@ -59,6 +60,12 @@ export interface SupervisorEvents {
    * listener is not thrown: the failure is already in the log and the id is respawned.
    */
   error: [failure: WorkerFailure];
+  /** A master upgrade begins: a new master (`pid`) is starting from the command line on disk. */
+  upgrading: [pid: number | undefined];
+  /** The new master `pid` is ready and has the sockets: this pool now stops gracefully. */
+  upgraded: [pid: number];
+  /** The upgrade failed (E_UPGRADE): the new master is gone, this pool goes on serving. */
+  upgradeFailed: [error: SuperviseError];
   /** A stop begins (once, however many stop() calls follow). */
   stopping: [];
   /** The pool has stopped: every worker is gone. */
@@ -77,8 +84,12 @@ export interface StopOptions {
   readonly graceful?: boolean;
 }
 
-/** Seams for unit tests; not part of the public contract. @internal */
+/** Seams for unit tests and the CLI; not part of the public contract. @internal */
 export interface SupervisorInternals {
   readonly spawnWorker?: SpawnWorker;
   readonly signalGroup?: SignalGroup;
+  /** How `upgrade()` starts the new master (the CLI's command line as started); default: this process's now. */
+  readonly relaunch?: Relaunch;
+  /** In a new master: what the old one handed over (the CLI takes it from the environment first); default: read from process.env. */
+  readonly upgradeHandoff?: UpgradeHandoff | undefined;
 }

@@ -21,6 +21,8 @@ import { PoolServices } from '../services/pool-services.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
 import { checkProgram } from './program-check.js';
 import { releasePidFile } from './pid-file.js';
+import { MasterUpgrade, poolUpgradeHost } from './master-upgrade.js';
+import { completeHandoff, reportToOldMaster, takeUpgradeHandoff, type UpgradeHandoff } from './upgrade-handoff.js';
 import { acquireStartParts } from './start-up.js';
 import { Listeners, type ListenerInfo } from './listeners.js';
 import type { PoolStatus } from '../services/pool-status.js';
@@ -65,6 +67,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #stopper: PoolStop;
   readonly #waiters = new Waiters((operation) => (this.#state === 'stopping' || this.#state === 'stopped' ? this.#stoppedError(operation) : undefined));
   readonly #launcher: Launcher;
+  readonly #upgrader: MasterUpgrade;
+  /** In an upgrade's new master: what the old master handed over. */
+  readonly #handoff: UpgradeHandoff | undefined;
   #state: SupervisorState = 'idle';
   #target: number;
   #generation = 0;
@@ -109,8 +114,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(checked.program !== undefined && { program: checked.program }),
       ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
     };
-    this.#listeners = new Listeners(this.#options.listen);
+    this.#handoff = 'upgradeHandoff' in internals ? internals.upgradeHandoff : takeUpgradeHandoff();
+    this.#listeners = new Listeners(this.#options.listen, this.#handoff?.listeners);
     const pool = this; // the getters below read the limits in force (a HUP may replace them)
+    const upgrading = { log: this.#log, listeners: this.#listeners, services: this.#services, pool: this };
+    this.#upgrader = new MasterUpgrade(poolUpgradeHost({ ...upgrading, options: () => pool.#options }, internals.relaunch));
     this.#launcher = new Launcher({
       listeners: this.#listeners,
       get options() {
@@ -210,13 +218,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
+    try {
+      await this.#start();
+    } catch (error) {
+      // An upgrade's old master is waiting for word: it keeps serving.
+      if (this.#handoff !== undefined) reportToOldMaster(error);
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     this.#state = 'starting';
     this.#startedAt = new Date();
     // A start that fails at once shows one summary, not the lines that led to it (see logStartFailure).
     this.#log.hold(START_HOLD_MS);
     try {
       this.#bindListeners();
-      const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher });
+      const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher, handoff: this.#handoff });
       if (pending !== undefined) await pending;
     } catch (error) {
       // One line says it (the caller's): the lines held back led up to it.
@@ -244,7 +262,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log.release();
     this.#state = 'running';
     this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
+    if (this.#handoff !== undefined) completeHandoff(this.#handoff, this.#options.pidFile, this.#services, this.#log);
     this.#spares.topUp();
+  }
+
+  /**
+   * Master upgrade (Unicorn's USR2 + QUIT): starts a new master from this process's command line
+   * (the code on disk now) with the `listen` and control sockets; resolves with its pid once its
+   * workers listen, and this pool stops gracefully. Rejects with E_UPGRADE (see MasterUpgrade) and
+   * serves on when it cannot be done or the new master fails. For the CLI, or a host that may run twice.
+   */
+  upgrade(): Promise<number> {
+    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('upgrade'));
+    return this.#upgrader.request();
   }
 
   /**
@@ -380,6 +410,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       counters: this.#counters,
       restarts: this.#slots.totalRestarts(),
       liveIds: this.#slots.live(),
+      listeners: this.#listeners.info,
     };
     return poolSnapshot(source, this.#cpu, Date.now());
   }
@@ -457,6 +488,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       grace: () => this.#options.grace,
       live: () => this.#liveHandles(),
       begin: () => {
+        void this.#upgrader.abort();
         const started = this.#state !== 'idle';
         this.#state = 'stopping';
         this.#clearTimers();
@@ -464,7 +496,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.emit('stopping');
         return started;
       },
-      settled: () => this.#launcher.settled(),
+      settled: () => Promise.all([this.#launcher.settled(), this.#upgrader.abort()]).then(() => undefined),
       finish: (started) => {
         this.#finish();
         if (started) this.#log.info('stopped', `master stopped`);

@@ -2,9 +2,9 @@
  * The master's control socket: a Unix domain socket (never TCP) only its owner can open, taking one
  * JSON request per line and answering each with one JSON line once the operation is done.
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makeDir } from '../shared/make-dir.js';
 import { ErrorCode, SuperviseError, firstLine, isSuperviseError } from '../shared/errors.cjs';
 import type { ControlCommand } from './control-commands.js';
@@ -21,7 +21,7 @@ export interface ControlRequest {
 export { CONTROL_COMMANDS, type ControlCommand } from './control-commands.js';
 
 /** The answer to one request. */
-export type ControlReply = { readonly ok: true; readonly status?: PoolStatus } | { readonly ok: false; readonly error: string; readonly code?: string };
+export type ControlReply = { readonly ok: true; readonly status?: PoolStatus; readonly pid?: number } | { readonly ok: false; readonly error: string; readonly code?: string };
 
 /** The operations the socket drives: a Supervisor. */
 export interface ControlTarget {
@@ -32,12 +32,16 @@ export interface ControlTarget {
   resume(): Promise<void>;
   stop(options: { graceful?: boolean }): Promise<void>;
   reopenLogs(): void;
+  /** Starts a new master and resolves with its pid once it is ready (this one then stops gracefully). */
+  upgrade(): Promise<number>;
 }
 
 /** A listening control socket. */
 export interface ControlServer {
   readonly path: string;
-  /** Stops listening and removes the socket file (synchronous, so it can run at exit). */
+  /** With `staged`: moves the socket from its staged path to `path` (rename: clients never find none). */
+  commit(): void;
+  /** Stops listening and removes the socket file if it is still this server's (synchronous, so it can run at exit). */
   close(): void;
 }
 
@@ -70,6 +74,8 @@ async function handle(target: ControlTarget, request: ControlRequest): Promise<C
       case 'reopen-logs':
         target.reopenLogs();
         break;
+      case 'upgrade':
+        return { ok: true, pid: await target.upgrade() };
       default:
         return { ok: false, error: `unknown command ${JSON.stringify(request.command)}`, code: ErrorCode.CONTROL };
     }
@@ -151,40 +157,63 @@ function listenOwnerOnly(server: Server, path: string): Promise<void> {
 
 /**
  * Serves the control socket at `path` for `target`. A stale socket file (no one listening) is
- * replaced; one a live master serves is not. Throws SuperviseError E_CONTROL naming the problem.
+ * replaced; one a live master serves is not, unless `staged`: an upgrade's new master binds beside
+ * it (`.upgrade-<pid>.sock` in the same directory) and `commit()` renames its socket over the old
+ * master's once ready. Throws SuperviseError E_CONTROL naming the problem.
  */
-export async function serveControl(path: string, target: ControlTarget, log: Logger): Promise<ControlServer> {
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new SuperviseError(ErrorCode.CONTROL, `invalid --control: ${JSON.stringify(path)} is longer than the ${MAX_SOCKET_PATH} bytes a socket path may have`);
+export async function serveControl(path: string, target: ControlTarget, log: Logger, staged = false): Promise<ControlServer> {
+  const bindPath = staged ? join(dirname(path), `.upgrade-${process.pid}.sock`) : path;
+  for (const p of [path, bindPath]) {
+    if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
+      throw new SuperviseError(ErrorCode.CONTROL, `invalid --control: ${JSON.stringify(p)} is longer than the ${MAX_SOCKET_PATH} bytes a socket path may have`);
+    }
   }
   const server = createServer((socket) => serveConnection(socket, target, log));
   try {
     makeDir(dirname(path), 0o700);
     assertSafeDirectory(dirname(path));
     try {
-      await listenOwnerOnly(server, path);
+      await listenOwnerOnly(server, bindPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      if (await isControlServed(path)) {
+      if (await isControlServed(bindPath)) {
         throw new SuperviseError(ErrorCode.CONTROL, `control socket ${path} is in use by another running master (stop it, or give another --control)`);
       }
-      unlinkSync(path); // stale: its master died without removing it
-      await listenOwnerOnly(server, path);
+      unlinkSync(bindPath); // stale: its master died without removing it
+      await listenOwnerOnly(server, bindPath);
     }
-    chmodSync(path, 0o600);
+    chmodSync(bindPath, 0o600);
   } catch (error) {
     server.close();
     if (isSuperviseError(error)) throw error;
     throw new SuperviseError(ErrorCode.CONTROL, `cannot serve the control socket ${path}: ${firstLine(error)}`, { cause: error });
   }
   server.unref();
-  log.info('control', `control socket ${path}`, { path });
+  // Which file is ours: after an upgrade the path holds the new master's socket, which we must leave.
+  const inode = statSync(bindPath).ino;
+  let where = bindPath;
+  if (!staged) log.info('control', `control socket ${path}`, { path });
   return {
     path,
+    commit() {
+      if (where === path) return;
+      renameSync(bindPath, path);
+      where = path;
+      log.info('control', `control socket ${path} (taken over)`, { path });
+    },
     close() {
+      let holder: number | undefined;
+      try {
+        holder = statSync(where).ino;
+      } catch {
+        // already gone
+      }
+      // libuv's close unlinks the bound path: once a new master's socket took it over, leave this
+      // server open (it is unreferenced, and nobody can reach it by its path) until the process exits.
+      if (holder !== undefined && holder !== inode) return;
       server.close();
       try {
-        unlinkSync(path);
+        unlinkSync(where);
       } catch {
         // already gone
       }

@@ -60,6 +60,15 @@ export interface WorkerStatus extends WorkerInfo {
   readonly lastError?: string | undefined;
 }
 
+/** A socket the pool serves (--listen, or adopted from systemd or an upgrade's old master). */
+export interface PoolListener {
+  /** `host:port` as bound (`*:port` on every interface), or the socket path. */
+  readonly address: string;
+  readonly kind: 'tcp' | 'unix';
+  /** Its fd in every worker (`server.listen({ fd })`). */
+  readonly fd: number;
+}
+
 /** A snapshot of the whole pool. */
 export interface PoolStatus {
   /** The master's pid. */
@@ -84,6 +93,8 @@ export interface PoolStatus {
   /** Tasks per second over the last minute (sliding window of the totals sampled at each status()). */
   readonly taskRate: TaskRateReading;
   readonly workers: readonly WorkerStatus[];
+  /** With --listen: the sockets every worker accepts on, in order (absent without any). */
+  readonly listeners?: readonly PoolListener[];
   /** The master's own resource use. */
   readonly master: {
     readonly rssBytes: number | undefined;

@@ -22,7 +22,8 @@ export interface NotifyPool {
   readonly size: number;
   readonly workers: readonly WorkerInfo[];
   on(event: 'reloading' | 'reload' | 'stopping' | 'online' | 'exit', listener: () => void): unknown;
-  on(event: 'reloadFailed', listener: (error: unknown) => void): unknown;
+  on(event: 'reloadFailed' | 'upgradeFailed', listener: (error: unknown) => void): unknown;
+  on(event: 'upgrading' | 'upgraded', listener: () => void): unknown;
 }
 
 /** What the notify variables ask for, read from an environment. */
@@ -149,7 +150,9 @@ export class SystemdNotifier {
   /**
    * Follows `pool`, which has just become ready: READY=1 (with MAINPID and STATUS) now;
    * RELOADING=1 + MONOTONIC_USEC as a reload begins and READY=1 as it ends, well or not;
-   * STOPPING=1 as a stop begins; STATUS with the running count as workers come and go.
+   * STOPPING=1 as a stop begins; STATUS with the running count as workers come and go. A master
+   * upgrade: RELOADING=1 as it begins, READY=1 if it fails; once it succeeded, nothing more (the new
+   * master sent READY=1 and MAINPID=).
    */
   follow(pool: NotifyPool): void {
     const running = (): string => {
@@ -169,6 +172,18 @@ export class SystemdNotifier {
     pool.on('reloadFailed', (error) => {
       if (pool.state !== 'running') return; // a stop ended it: STOPPING=1 says so
       this.#lastStatus = `reload failed (${error instanceof Error ? error.message : String(error)}); ${running()}`;
+      this.send(['READY=1', `STATUS=${this.#lastStatus}`]);
+    });
+    // A master upgrade: RELOADING=1 here; the new master's READY=1 (with its MAINPID=) ends it. This
+    // master then says nothing more: its STOPPING=1 would have systemd stop the service.
+    pool.on('upgrading', () => {
+      this.#lastStatus = 'upgrading the master';
+      this.send(['RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`, `STATUS=${this.#lastStatus}`]);
+    });
+    pool.on('upgraded', () => this.close());
+    pool.on('upgradeFailed', (error) => {
+      if (pool.state !== 'running') return;
+      this.#lastStatus = `upgrade failed (${error instanceof Error ? error.message : String(error)}); ${running()}`;
       this.send(['READY=1', `STATUS=${this.#lastStatus}`]);
     });
     pool.on('stopping', () => {

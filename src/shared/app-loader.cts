@@ -26,6 +26,8 @@ export interface WorkerContext {
   /**
    * With --listen: the shared sockets, in the order given, each `{ fd, port?, host?, path? }`;
    * `server.listen({ fd })` serves one explicitly (a plain `server.listen(port)` finds its own).
+   * The sockets are the process's: with `--concurrency c`, every slot's ctx has the same ones;
+   * start one server per process (at load or in afterFork), not one per slot.
    */
   readonly listeners?: readonly { readonly fd: number; readonly port?: number; readonly host?: string; readonly path?: string }[];
 }

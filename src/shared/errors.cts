@@ -31,6 +31,8 @@ export const ErrorCode = {
   LOG: 'E_LOG',
   /** A --listen address cannot be bound (in use, no permission, no such interface). */
   LISTEN: 'E_LISTEN',
+  /** A master upgrade cannot be done (no listeners, PID 1, systemd without notify) or the new master failed to start; the old one keeps serving. */
+  UPGRADE: 'E_UPGRADE',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -280,7 +280,7 @@ function runSlots(app: RunnableApp, ctx: WorkerContext, concurrency: number): Pr
   slots = new Slots(concurrency);
   let masterCheckedAt = 0;
   return slots
-    .run(app, ctx.id, ctx.signal, {
+    .run(app, ctx, {
       stopping: () => {
         // As in runTasks, at most once a millisecond: a slot's tasks may be trivial too.
         const now = performance.now();
@@ -406,7 +406,7 @@ async function runProgram(spec: ProgramConfig, id: number): Promise<never> {
       programStatus = text;
     },
     held: report,
-  });
+  }, (config.listeners ?? []).map((listener) => listener.fd));
   program = run;
   if (stopping) run.stop(false, GRACE_MS); // asked to stop while spawning
   if (config.heartbeatMs !== undefined) startHeartbeat(config.heartbeatMs);

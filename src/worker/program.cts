@@ -7,8 +7,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { ProgramConfig } from '../shared/protocol.cjs';
 
-/** The fd the program finds its notify socket on (stdio entry 3), named in SUPERVISE_NOTIFY_FD. */
+/**
+ * The fd the program finds its notify socket on, named in SUPERVISE_NOTIFY_FD: 3, or with --listen
+ * the first after the sockets, which take fds 3, 4, … as systemd passes them (LISTEN_FDS).
+ */
 export const NOTIFY_FD = 3;
+
+/**
+ * Sets LISTEN_PID to the program's own pid, systemd-style: Node cannot know a child's pid before it
+ * runs, but a shell's $$ is the pid its `exec` hands to the program.
+ */
+const WITH_LISTEN_PID = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
 /** Longest notify line kept: a program writing garbage without newlines must not grow our memory. */
 const MAX_LINE = 4096;
 /**
@@ -71,20 +80,25 @@ export class Program {
   /** Paused: the pause signal was sent; `held` once the program is also between jobs. */
   #paused = false;
 
-  constructor(config: ProgramConfig, id: number, hooks: ProgramHooks) {
+  /** `listenFds`: this worker's fds of the --listen sockets, passed to the program as fds 3, 4, … (LISTEN_FDS). */
+  constructor(config: ProgramConfig, id: number, hooks: ProgramHooks, listenFds: readonly number[] = []) {
     this.#config = config;
     this.#hooks = hooks;
-    const argv = config.command.map((arg) => expandId(arg, id));
+    const expanded = config.command.map((arg) => expandId(arg, id));
+    const argv = listenFds.length > 0 ? ['/bin/sh', '-c', WITH_LISTEN_PID, 'supervise', ...expanded] : expanded;
+    const notifyFd = NOTIFY_FD + listenFds.length;
+    const listenEnv = listenFds.length > 0 ? { LISTEN_FDS: String(listenFds.length) } : {};
     // Through setpriv, the program gets its stop signal if this process dies abruptly (SIGKILL, OOM).
     const [file, ...args] = config.setpriv !== undefined ? [config.setpriv, '--pdeathsig', config.stopSignal, '--', ...argv] : argv;
     this.#child = spawn(file!, args, {
-      env: { ...process.env, SUPERVISE_WORKER_ID: String(id), SUPERVISE_WORKERS: String(config.workers), SUPERVISE_NOTIFY_FD: String(NOTIFY_FD) },
-      // stdout/stderr are this worker's own fds (the terminal, or the id's log file); fd 3 is a socketpair.
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+      env: { ...process.env, SUPERVISE_WORKER_ID: String(id), SUPERVISE_WORKERS: String(config.workers), SUPERVISE_NOTIFY_FD: String(notifyFd), ...listenEnv },
+      // stdout/stderr are this worker's own fds (the terminal, or the id's log file); then the
+      // --listen sockets (fds 3, 4, …), then the notify socketpair.
+      stdio: ['ignore', 'inherit', 'inherit', ...listenFds, 'pipe'],
       // In this worker's process group: the master's quick stop, --timeout kill and post-exit sweep reach it.
       detached: false,
     });
-    this.#notify = this.#child.stdio[NOTIFY_FD] as Socket | undefined;
+    this.#notify = this.#child.stdio[notifyFd] as Socket | undefined;
     this.#notify?.setEncoding('utf8');
     this.#notify?.on('data', (chunk: string) => this.#onData(chunk));
     this.#notify?.on('error', () => {}); // the program closed its end: it may, and it still runs

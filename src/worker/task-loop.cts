@@ -47,11 +47,13 @@ export class TaskSlots {
   }
 
   /**
-   * Runs every slot's loop until the host is stopping; resolves once each slot has finished its
+   * Runs every slot's loop, each with `base` and its `slot` as ctx, until the host is stopping; resolves once each slot has finished its
    * task. A task's throw or rejection stops the other slots after their current task, then rejects
    * with the first error (the caller decides whether it is a failure or a quick stop's abort).
    */
-  async run(app: App & Required<Pick<App, 'workerStart'>>, id: number, signal: AbortSignal, host: SlotHost): Promise<void> {
+  async run(app: App & Required<Pick<App, 'workerStart'>>, base: WorkerContext, host: SlotHost): Promise<void> {
+    // Every slot's ctx is the process's (id, signal, the --listen sockets, which are per process) plus its slot.
+    const { id } = base;
     const workerStart = app.workerStart.bind(app);
     let lastTurn = performance.now();
     let turnPending = false;
@@ -62,7 +64,7 @@ export class TaskSlots {
     let failed: { error: unknown } | undefined;
 
     const loop = async (slot: number): Promise<void> => {
-      const ctx: WorkerContext = Object.freeze({ id, signal, slot });
+      const ctx: WorkerContext = Object.freeze({ ...base, slot });
       while (!host.stopping()) {
         if (host.paused()) {
           await host.hold();

@@ -77,6 +77,8 @@ describe('status table', () => {
         '',
       ].join('\n'),
     );
+    const serving: PoolStatus = { ...status, listeners: [{ address: '127.0.0.1:8080', kind: 'tcp', fd: 4 }, { address: '/run/app.sock', kind: 'unix', fd: 5 }] };
+    assert.equal(formatStatus(serving, 90_000).split('\n')[2], 'listening: 127.0.0.1:8080 (tcp, fd 4), /run/app.sock (unix, fd 5)');
   });
 });
 

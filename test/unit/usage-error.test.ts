@@ -108,13 +108,13 @@ describe('nodeArgMisuse, lastOfRepeated, numeric', () => {
 });
 
 describe('ctlCommandMistake', () => {
-  const COMMANDS = 'the commands are reload, scale <n>, pause, resume, stop [--graceful], reopen-logs';
+  const COMMANDS = 'the commands are reload, scale <n>, pause, resume, stop [--graceful], reopen-logs, upgrade';
   it('names an unknown command in one line, with the likeliest one', () => {
     assert.equal(ctlCommandMistake(['ctl', 'restart']), `unknown ctl command "restart" (did you mean reload?); ${COMMANDS}`);
     assert.equal(ctlCommandMistake(['ctl', 'relaod', '--pid-file', 'x']), `unknown ctl command "relaod" (did you mean reload?); ${COMMANDS}`);
     assert.equal(ctlCommandMistake(['ctl', 'frobnicate']), `unknown ctl command "frobnicate"; ${COMMANDS}`);
     assert.equal(ctlCommandMistake(['ctl', 'status']), 'status is a command of its own: supervise status');
-    assert.equal(ctlCommandMistake(['ctl']), 'ctl needs a command: reload, scale <n>, pause, resume, stop [--graceful], reopen-logs');
+    assert.equal(ctlCommandMistake(['ctl']), 'ctl needs a command: reload, scale <n>, pause, resume, stop [--graceful], reopen-logs, upgrade');
   });
 
   it('passes the known commands, help, and status', () => {
