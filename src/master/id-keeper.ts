@@ -59,6 +59,28 @@ export class IdKeeper {
     this.#host.spares.topUp();
   }
 
+  /**
+   * Scaling to `size`: the ids at or above it retire (a process stops after its task, within
+   * `graceMs` if asked to quit; a waiting id is forgotten), then the ids below it are filled.
+   */
+  resize(size: number, graceMs: number): void {
+    for (const slot of this.#host.slots.sorted()) {
+      if (slot.id < size) continue;
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+      if (slot.handle === undefined) this.#host.slots.delete(slot.id);
+      else slot.handle.stop(true, graceMs);
+    }
+    this.sweep();
+  }
+
+  /** The error a scale to `size` settles with when an id cannot come up for now (it keeps retrying), else false. */
+  shortfall(size: number): SuperviseError | false {
+    const slot = this.#host.slots.stuck(size, START_TRIES);
+    if (slot === undefined) return false;
+    return new SuperviseError(ErrorCode.SPAWN, `scale to ${size} stopped short at ${this.#host.slots.live()} live workers: worker[${slot.id}] ${slot.lastError}; the ids short keep retrying`);
+  }
+
   /** Gives `slot` a process: a loaded spare if there is one (its id at once), else a cold spawn. */
   fill(slot: Slot): void {
     const spare = this.#host.spares.take();

@@ -18,6 +18,7 @@ import { LogFiles, workerLogName } from '../shared/log-files.js';
 import { Logger } from '../shared/log.js';
 import { integerOption, resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../shared/options.js';
 import { PoolServices } from '../services/pool-services.js';
+import { PoolPause } from './pool-pause.js';
 import { PoolStop, type StopHost } from './pool-stop.js';
 import { checkProgram } from './program-check.js';
 import { releasePidFile } from './pid-file.js';
@@ -36,7 +37,7 @@ import { SlotTable, slotInfo } from './slot-table.js';
 import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
-import { START_HOLD_MS, START_TRIES, logStartFailure } from './worker-failure.js';
+import { START_HOLD_MS, logStartFailure } from './worker-failure.js';
 import { applyLimits, type EarlierTimeout, type LimitChanges } from './live-limits.js';
 import { killOne, restartOne } from './worker-actions.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
@@ -83,7 +84,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #logFiles: LogFiles | undefined;
   #logTimer: NodeJS.Timeout | undefined;
   readonly #services = new PoolServices();
-  #paused = false;
+  readonly #pauser: PoolPause;
   #startedAt: Date | undefined;
   readonly #counters = new PoolCounters();
   readonly #cpu = new CpuMeter();
@@ -134,8 +135,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       signalGroup: internals.signalGroup ?? signalProcessGroup,
       size: () => this.#target,
     });
-    const host = { spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#paused), running: () => this.#state === 'running', generation: () => this.#generation };
+    const host = { spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#pauser.paused), running: () => this.#state === 'running', generation: () => this.#generation };
     this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
+    this.#pauser = new PoolPause({
+      log: this.#log,
+      waiters: this.#waiters,
+      options: () => this.#options,
+      held: () => this.#slots.held(),
+      active: () => this.#active(),
+      stoppedError: (operation) => this.#stoppedError(operation),
+    });
     this.#reloader = new RollingReload(this.#reloadHost());
     this.#stopper = new PoolStop(this.#stopHost());
     this.#hangs = new HangTimer({
@@ -155,7 +164,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       state: () => this.#state,
       size: () => this.#target,
       generation: () => this.#generation,
-      paused: () => this.#paused,
+      paused: () => this.#pauser.paused,
       startFailure: () => this.#startFailure,
       failStart: (error) => (this.#startFailure ??= error),
       emit: this.emit.bind(this),
@@ -180,7 +189,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** True between `pause()` and `resume()`: workers hold between tasks. */
   get paused(): boolean {
-    return this.#paused;
+    return this.#pauser.paused;
   }
 
   /** The options in force, defaults applied and `app` absolute. */
@@ -294,22 +303,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state !== 'running' && this.#state !== 'starting') return Promise.reject(this.#stoppedError('scale'));
     if (size !== this.#target) this.#log.info('scale', `scaling from ${this.#target} to ${size} workers`, { from: this.#target, to: size });
     this.#target = size;
-    for (const slot of this.#slots.sorted()) {
-      if (slot.id < size) continue;
-      clearTimeout(slot.retryTimer);
-      slot.retryTimer = undefined;
-      if (slot.handle === undefined) this.#slots.delete(slot.id);
-      else slot.handle.stop(true, this.#graceMs());
-    }
-    this.#keeper.sweep();
-    return this.#waiters.until('scale', () => this.#slots.converged(this.#target) || this.#scaleShortfall());
-  }
-
-  /** The error a scale settles with when an id cannot come up for now (it keeps retrying), else false. */
-  #scaleShortfall(): SuperviseError | false {
-    const slot = this.#slots.stuck(this.#target, START_TRIES);
-    if (slot === undefined) return false;
-    return new SuperviseError(ErrorCode.SPAWN, `scale to ${this.#target} stopped short at ${this.#slots.live()} live workers: worker[${slot.id}] ${slot.lastError}; the ids short keep retrying`);
+    this.#keeper.resize(size, this.#graceMs());
+    return this.#waiters.until('scale', () => this.#slots.converged(this.#target) || this.#keeper.shortfall(this.#target));
   }
 
   /**
@@ -365,30 +360,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * the pool stops first.
    */
   pause(): Promise<void> {
-    if (!this.#active()) return Promise.reject(this.#stoppedError('pause'));
-    if (this.#options.command !== undefined && this.#options.pauseSignal === undefined) {
-      const error = new SuperviseError(ErrorCode.OPTION, 'cannot pause: a program run after -- holds only with --pause-signal and --resume-signal (Laravel queue:work: USR2 and CONT)');
-      this.#log.error('pause', error.message);
-      return Promise.reject(error);
-    }
-    this.#setPaused(true);
-    return this.#waiters.until('pause', () => !this.#paused || this.#slots.held().every((h) => h.holding || h.state === 'stopping'));
+    return this.#pauser.pause();
   }
 
   /** Ends a pause: every worker starts tasks again. Resolves at once (E_STOPPED if the pool is stopping). */
   resume(): Promise<void> {
-    if (!this.#active()) return Promise.reject(this.#stoppedError('resume'));
-    this.#setPaused(false);
-    this.#waiters.notify();
-    return Promise.resolve();
-  }
-
-  #setPaused(paused: boolean): void {
-    if (this.#paused === paused) return;
-    this.#paused = paused;
-    if (paused) this.#log.info('pause', `pausing: workers hold after their current task`);
-    else this.#log.info('resume', `resuming: workers start tasks again`);
-    for (const handle of this.#slots.held()) handle.setPaused(paused);
+    return this.#pauser.resume();
   }
 
   /**
@@ -402,7 +379,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       state: this.#state,
       size: this.#target,
       concurrency: this.#options.concurrency,
-      paused: this.#paused,
+      paused: this.#pauser.paused,
       startedAt: this.#startedAt,
       spares: this.readySpares,
       slots: this.#slots.sorted(),
@@ -466,7 +443,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#generation = generation;
         this.#spares.retireStale(this.#graceMs());
       },
-      spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#paused),
+      spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#pauser.paused),
       slot: (id) => this.#slots.get(id),
       assign: (slot, handle, how) => this.#keeper.assign(this.#slots.get(slot.id), handle, how),
       until: (operation, check) => this.#waiters.until(operation, check),
