@@ -143,7 +143,7 @@ async function stallWorkerPastLease(host: RunningCli): Promise<Orphan> {
   try {
     const [held] = await heldBy('host-a', pid);
     assert.ok(held, 'the frozen worker holds a job');
-    await waitFor(() => leaseRecovered(held), 15_000, `worker 0 to re-queue job ${held.job} of the frozen pid ${pid}`);
+    await waitFor(() => leaseRecovered(held), 45_000, `worker 0 to re-queue job ${held.job} of the frozen pid ${pid}`);
     return held;
   } finally {
     process.kill(pid, 'SIGCONT');
@@ -197,7 +197,7 @@ after(async () => {
 });
 
 describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
-  it('does every job exactly once while workers, a checker and whole hosts die; worker 0 recovers the leases', { timeout: 110_000 }, async (t) => {
+  it('does every job exactly once while workers, a checker and whole hosts die; worker 0 recovers the leases', { timeout: 240_000 }, async (t) => {
     if (skipReason) return t.skip(skipReason);
     // host-c is the slow one: its jobs outlast the lease, so they complete only if the lease is renewed.
     const hostA = startHost('host-a', 200);
@@ -228,7 +228,7 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
     workersC.forEach(track);
     process.kill(hostC.pid, 'SIGKILL');
     const heldC = await heldBy('host-c');
-    await waitFor(() => workersC.every((pid) => !isAlive(pid)), 15_000, "host-c's workers to finish their jobs and exit");
+    await waitFor(() => workersC.every((pid) => !isAlive(pid)), 45_000, "host-c's workers to finish their jobs and exit");
 
     // On host-a, the last host standing: a worker frozen past its lease loses its job and carries on.
     const stalled = await stallWorkerPastLease(hostA);
@@ -260,7 +260,7 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
       'every job to be done with a sound result',
     );
     process.kill(hostA.pid, 'SIGQUIT');
-    assert.deepEqual(await exitedWithin(hostA, 15_000), { code: 0, signal: null }, 'host-a stopped gracefully');
+    assert.deepEqual(await exitedWithin(hostA, 45_000), { code: 0, signal: null }, 'host-a stopped gracefully');
 
     // Exactly once: one result per job, no job without one, and each result is the right output.
     const jobs = await query<{ id: string; payload: string; attempts: number; output: string | null; pid: number | null; checksum: string | null }>(
@@ -310,7 +310,7 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
     await waitFor(async () => (await heldBy('host-d')).length === 2, 45_000, "host-d's two job workers to hold a job each");
     const held = await heldBy('host-d');
     process.kill(host.pid, 'SIGTERM');
-    assert.deepEqual(await exitedWithin(host, 15_000), { code: 0, signal: null }, 'host-d stopped');
+    assert.deepEqual(await exitedWithin(host, 45_000), { code: 0, signal: null }, 'host-d stopped');
     const jobs = await query<{ id: string; state: string; claimed_by_pid: number | null }>(
       `SELECT id, state, claimed_by_pid FROM jobs WHERE id = ANY($1::bigint[])`,
       [held.map((h) => h.job)],
