@@ -364,6 +364,8 @@ describe('--dashboard per worker: restart, kill, log tail, memory, last exit', (
       // Memory: PSS per worker with its sparkline, and the pool's; tasks/s from the master's window.
       await waitInPage(page, '[...document.querySelectorAll(".worker svg.spark")].every((s) => Number(s.dataset.points) >= 3)', 'every worker\'s PSS sparkline to have points', 45_000);
       assert.match(await page.textContent('.worker[data-id="0"] .memory strong') ?? '', /^\d+\.\d MiB$/);
+      // The rate reads "…" until the master's window holds two samples again after the restart and the kill.
+      await waitInPage(page, '/^\\d[\\d.]* tasks\\/s$/.test(document.querySelector("#rate").textContent)', "tasks/s from the master's window", 45_000);
       assert.match(await page.textContent('#rate') ?? '', /^\d[\d.]* tasks\/s$/);
       assert.match(await page.textContent('#rate-window') ?? '', /^over the last \d+ s$/);
 
