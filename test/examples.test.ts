@@ -4,22 +4,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, isAlive, killStarted, parentOf, startCli, tempDir, track, waitFor } from './helpers.js';
+import { ROOT, bounded, isAlive, killStarted, parentOf, startCli, tempDir, track, waitFor } from './helpers.js';
 
 after(killStarted);
 
 const EXAMPLES = join(ROOT, 'examples');
-
-/** Resolves with `exited`, or rejects naming `what` after `ms`. */
-async function bounded<T>(exited: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
-  try {
-    return await Promise.race([exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

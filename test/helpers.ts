@@ -181,6 +181,17 @@ export interface RunningCli {
   readonly controlPath: string;
 }
 
+/** Resolves as `promise` does, or rejects naming `what` after `ms` (a bound on a wait, never a timing). */
+export async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolves once `child`'s stdout and stderr are closed (every process writing to them gone), or after `ms`. */
 export function streamsClosed(child: ChildProcess, ms = 10_000): Promise<void> {
   const closed = (stream: NodeJS.ReadableStream | null): Promise<void> =>

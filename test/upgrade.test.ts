@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fixture, isAlive, killStarted, parentOf, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
+import { bounded, fixture, isAlive, killStarted, parentOf, runCli, startCli, tempDir, track, waitFor, type RunningCli } from './helpers.js';
 import { startLoad, type LoadResult } from './http-load.js';
 
 after(killStarted);
@@ -21,17 +21,6 @@ const hasPython = spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore
 /** Worker pids a given master logged (`supervise[<master>]: worker[i] spawned pid=N`). */
 function workersOf(cli: RunningCli, master: number): number[] {
   return [...cli.stderr().matchAll(new RegExp(`supervise\\[${master}\\]: worker\\[\\d+\\] spawned pid=(\\d+)`, 'g'))].map((m) => Number(m[1]));
-}
-
-/** Resolves with `promise`, or throws naming `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Waits until `load` has `more` answers beyond what it has now. */
@@ -76,7 +65,7 @@ describe('master upgrade', () => {
     track(newPid);
     assert.ok(newPid > 0 && newPid !== cli.pid, upgrade.stdout);
 
-    const { code } = await within(cli.exited, 60_000, 'the old master to exit');
+    const { code } = await bounded(cli.exited, 60_000, 'the old master to exit');
     assert.equal(code, 0, 'the old master stopped gracefully');
     await waitFor(() => oldWorkers.every((pid) => !isAlive(pid)), 30_000, 'the old workers gone');
     const newWorkers = workersOf(cli, newPid);
@@ -210,7 +199,7 @@ describe('master upgrade', () => {
     const ready = await waitFor(() => received.findIndex((f) => f.includes('READY=1') && f.includes(`MAINPID=${newPid}`)) + 1, 30_000, () => `READY=1 with MAINPID=${newPid} in ${JSON.stringify(received)}`) - 1;
     const reloading = received.findIndex((f) => f.includes('RELOADING=1'));
     assert.ok(reloading >= 0 && ready > reloading, JSON.stringify(received));
-    await within(cli.exited, 60_000, 'the old master to exit');
+    await bounded(cli.exited, 60_000, 'the old master to exit');
     const workers = workersOf(cli, newPid);
     workers.forEach(track);
     await stopMaster(newPid, workers);
