@@ -131,23 +131,61 @@ async function leaseRecovered(orphan: Orphan): Promise<boolean> {
 }
 
 /**
+ * What the PostgreSQL backends of a host's worker are doing: one state per connection of
+ * application name `supervise <host> worker[<id>]` (the example names its pools so).
+ */
+async function backendStates(host: string, id: number): Promise<string[]> {
+  const rows = await query<{ state: string | null }>(`SELECT state FROM pg_stat_activity WHERE application_name = $1`, [`supervise ${host} worker[${id}]`]);
+  return rows.map((r) => r.state ?? 'unknown');
+}
+
+/**
  * Freezes (SIGSTOP) a host-a job worker holding a job until worker 0 has re-queued that job, then
  * lets it go on (SIGCONT): the late worker must see that the job is no longer its own, drop its
  * result, and carry on. Returns the job it had held.
+ *
+ * A worker frozen inside its completion's transaction (between its UPDATE and its COMMIT) holds
+ * the job's row lock for as long as it is frozen, and worker 0's `FOR UPDATE SKIP LOCKED` rightly
+ * passes over a locked row: that job is not recoverable until the transaction ends. So the worker
+ * is frozen only once its connection is seen idle outside a transaction; frozen inside one, it is
+ * let go and frozen again on its next job (seen on a loaded CI machine, where the window between
+ * the two statements is long enough to be hit).
  */
 async function stallWorkerPastLease(host: RunningCli): Promise<Orphan> {
   const pid = host.workerPids().get(1);
   assert.ok(pid, 'host-a worker[1] has a pid');
-  await waitFor(async () => (await heldBy('host-a', pid)).length > 0, 45_000, 'host-a worker[1] to hold a job');
-  process.kill(pid, 'SIGSTOP');
-  try {
-    const [held] = await heldBy('host-a', pid);
-    assert.ok(held, 'the frozen worker holds a job');
-    await waitFor(() => leaseRecovered(held), 45_000, `worker 0 to re-queue job ${held.job} of the frozen pid ${pid}`);
-    return held;
-  } finally {
-    process.kill(pid, 'SIGCONT');
+  for (let attempt = 1; ; attempt++) {
+    await waitFor(async () => (await heldBy('host-a', pid)).length > 0, 45_000, 'host-a worker[1] to hold a job');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // A statement sent just before the freeze still runs to its end: wait for the backend to settle.
+      const states = await waitFor(
+        async () => {
+          const now = await backendStates('host-a', 1);
+          return now.length > 0 && !now.includes('active') ? now : undefined;
+        },
+        45_000,
+        "host-a worker[1]'s connection to settle once frozen",
+      );
+      const [held] = await heldBy('host-a', pid);
+      if (held !== undefined && states.every((state) => state === 'idle')) {
+        await waitFor(() => leaseRecovered(held), 45_000, `worker 0 to re-queue job ${held.job} of the frozen pid ${pid}`);
+        return held;
+      }
+      assert.ok(attempt < 20, `host-a worker[1] was frozen inside a transaction (or holding nothing) ${attempt} times in a row: ${states.join(', ')}`);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Let the worker end that transaction and take its next job before trying again.
+    await waitFor(async () => (await backendStates('host-a', 1)).every((state) => state === 'idle'), 45_000, 'host-a worker[1] to leave its transaction');
   }
+}
+
+/** Quick-stops (TERM) each host still running, which hands its jobs back, and waits for it to exit. */
+async function stopHosts(hosts: readonly RunningCli[]): Promise<void> {
+  const running = hosts.filter((host) => isAlive(host.pid));
+  for (const host of running) process.kill(host.pid, 'SIGTERM');
+  await Promise.all(running.map((host) => exitedWithin(host, 45_000)));
 }
 
 /** SIGKILLs a master and all its workers at once, as when the machine under them dies. */
@@ -203,6 +241,8 @@ describe('examples/postgres-queue: three hosts on one PostgreSQL', () => {
     const hostA = startHost('host-a', 200);
     const hostB = startHost('host-b', 200);
     const hostC = startHost('host-c', 1500 * LEASE_SECONDS);
+    // Whatever happens below, no host of this test may outlive it: one left running would take the next test's jobs.
+    t.after(() => stopHosts([hostA, hostB, hostC]));
     await Promise.all([hostA, hostB, hostC].map((h) => h.waitForLog(/master ready/, 45_000)));
 
     // Let the run get going: some results written, and host-b and host-c each busy on jobs.
