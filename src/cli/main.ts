@@ -169,6 +169,7 @@ async function main(): Promise<void> {
     import('../master/worker-failure.js'),
     import('../shared/app-stack.cjs'),
     import('../master/master-upgrade.js'),
+    import('../shared/exit-flush.js'),
   ]);
   const config = await import('./config-file.js');
   const file = config.configPath(argv, process.env);
@@ -212,12 +213,12 @@ async function main(): Promise<void> {
     ...(args.listen !== undefined && { listen: args.listen as string[] }),
     handleSignals: true,
   };
-  const [{ Supervisor }, { notifierFromEnv }, { Logger, indentStack }, { isLoggedStartFailure }, { appStack }, { startDirectory }] = await master;
+  const [{ Supervisor }, { notifierFromEnv }, { Logger, indentStack }, { isLoggedStartFailure }, { appStack }, { startDirectory }, { exitAfterFlush }] = await master;
   const internals: SupervisorInternals = {
     upgradeHandoff: handoff,
     relaunch: { command: process.execPath, args: [...process.execArgv, ...process.argv.slice(1)], cwd: startDirectory(relaunchEnv), env: relaunchEnv },
   };
-  let supervisor = create(Supervisor, options, internals);
+  let supervisor = create(Supervisor, options, internals, exitAfterFlush);
   if (args['print-config'] === true) {
     process.stdout.write(JSON.stringify(config.printableOptions(supervisor.options), null, 2) + '\n');
     return;
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
       // once), or it cannot be served: run without one, as when it was taken before we looked.
       if (!(args.control === undefined && handoff?.control === undefined && isSuperviseError(error) && error.code === ErrorCode.CONTROL)) throw error;
       process.stderr.write(`supervise: ${error.message}; this one serves no control socket (give --control or --pid-file)\n`);
-      supervisor = create(Supervisor, { ...options, control: undefined as unknown as string }, internals);
+      supervisor = create(Supervisor, { ...options, control: undefined as unknown as string }, internals, exitAfterFlush);
       await supervisor.start();
     }
     notifier?.follow(supervisor);
@@ -284,8 +285,8 @@ function printVersion(): void {
   }
 }
 
-/** A Supervisor for the CLI's options (a bad one exits 2 with one line), ending the process when it stops. */
-function create(SupervisorClass: typeof Supervisor, options: SupervisorOptions, internals: SupervisorInternals): Supervisor {
+/** A Supervisor for the CLI's options (a bad one exits 2 with one line), ending the process with `exit` when it stops. */
+function create(SupervisorClass: typeof Supervisor, options: SupervisorOptions, internals: SupervisorInternals, exit: (code: number) => void): Supervisor {
   let supervisor: Supervisor;
   try {
     supervisor = new SupervisorClass(options, internals);
@@ -294,7 +295,7 @@ function create(SupervisorClass: typeof Supervisor, options: SupervisorOptions, 
     throw error;
   }
   // A stop asked for over the control socket ends the process too, once its answer is written.
-  supervisor.on('stop', () => setTimeout(() => process.exit(0), 100).unref());
+  supervisor.on('stop', () => setTimeout(() => exit(0), 100).unref());
   return supervisor;
 }
 

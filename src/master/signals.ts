@@ -3,6 +3,7 @@
  * operation, which the Supervisor serializes, so a second signal never re-enters a stop.
  */
 import type { Supervisor } from './supervisor.js';
+import { exitAfterFlush } from '../shared/exit-flush.js';
 import { trace } from '../shared/log.js';
 
 /**
@@ -26,8 +27,8 @@ function hasTerminal(): boolean {
 export function installSignalHandlers(supervisor: Supervisor): () => void {
   const stopThenExit = (graceful: boolean): void => {
     supervisor.stop({ graceful }).then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exitAfterFlush(0),
+      () => exitAfterFlush(1),
     );
   };
   // Failures are already in the log; a signal has nobody else to tell.

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { flushBeforeExit } from '../shared/exit-flush.js';
 import type { Logger } from '../shared/log.js';
 import type { SupervisorState, WorkerInfo } from '../master/supervisor-types.js';
 
@@ -93,8 +94,10 @@ export class SystemdNotifier {
   readonly #env: NodeJS.ProcessEnv;
   #python: ChildProcess | undefined;
   #notifyBin: string | undefined;
-  /** systemd-notify runs one at a time so that messages arrive in the order sent. */
-  #chain: Promise<void> = Promise.resolve();
+  /** Messages not yet handed to systemd-notify, which runs one at a time so that they arrive in order. */
+  readonly #queue: (readonly string[])[] = [];
+  /** Resolves when the running systemd-notify exits and the queue is empty; undefined while idle. */
+  #draining: Promise<void> | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #lastStatus: string | undefined;
   #closed = false;
@@ -116,6 +119,8 @@ export class SystemdNotifier {
         log.error('notify', `NOTIFY_SOCKET is set but neither python3 nor systemd-notify is on PATH: systemd will not be told the pool is ready (Node cannot write Unix datagrams itself)`);
       }
     }
+    // The last messages (STOPPING=1) are sent as the pool stops: the master must not exit before they are out.
+    flushBeforeExit(() => this.flushed());
     if (settings.watchdogMs !== undefined) {
       this.#watchdog = setInterval(() => this.send(['WATCHDOG=1']), settings.watchdogMs).unref();
     }
@@ -128,16 +133,40 @@ export class SystemdNotifier {
     if (this.#python !== undefined) {
       this.#python.stdin?.write(JSON.stringify(message) + '\n');
     } else if (this.#notifyBin !== undefined) {
-      const bin = this.#notifyBin;
-      this.#chain = this.#chain.then(
-        () =>
-          new Promise<void>((resolve) => {
-            const child = spawn(bin, [...fields], { stdio: ['ignore', 'ignore', 'inherit'], env: this.#env });
-            child.on('error', () => resolve());
-            child.on('exit', () => resolve());
-          }),
-      );
+      // A ping already waiting says all a second one would: a slow systemd-notify (one process and
+      // an acknowledgement per message) must not fall ever further behind a fast watchdog.
+      if (fields.length === 1 && fields[0] === 'WATCHDOG=1' && this.#queue.some((m) => m.length === 1 && m[0] === 'WATCHDOG=1')) return;
+      this.#queue.push(fields);
+      this.#draining ??= this.#drain(this.#notifyBin);
     }
+  }
+
+  /** Runs systemd-notify for each queued message in turn, until the queue is empty. */
+  async #drain(bin: string): Promise<void> {
+    for (let fields = this.#queue.shift(); fields !== undefined; fields = this.#queue.shift()) {
+      await new Promise<void>((resolve) => {
+        const child = spawn(bin, [...fields], { stdio: ['ignore', 'ignore', 'inherit'], env: this.#env });
+        child.on('error', () => resolve());
+        child.on('exit', () => resolve());
+      });
+    }
+    this.#draining = undefined;
+  }
+
+  /**
+   * Resolves once every message sent so far is out of this process: written to python3's stdin
+   * (which sends what it has read before it sees EOF), or each systemd-notify run has exited.
+   */
+  flushed(): Promise<void> {
+    const stdin = this.#python?.stdin;
+    if (stdin && stdin.writableLength > 0 && !stdin.destroyed) {
+      return new Promise((resolve) => {
+        stdin.once('drain', resolve);
+        stdin.once('close', resolve);
+        stdin.once('error', resolve);
+      });
+    }
+    return this.#draining ?? Promise.resolve();
   }
 
   /** STATUS=`text`, unless it is the status already sent. */
