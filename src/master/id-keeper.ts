@@ -2,15 +2,15 @@
 import type { EventEmitter } from 'node:events';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 import type { Logger } from '../shared/log.js';
-import type { ResolvedOptions } from '../shared/options.js';
 import type { FailedMessage } from '../shared/protocol.cjs';
 import { backoffDelay, isEarlyFailure } from './backoff.js';
 import { workerLimits } from './hang-watch.js';
 import type { Launcher } from './launcher.js';
 import type { PoolCounters } from './pool-snapshot.js';
+import type { PoolState } from './pool-state.js';
 import { slotInfo, type Slot, type SlotTable } from './slot-table.js';
 import type { SparePool } from './spare-pool.js';
-import type { SupervisorEvents, SupervisorState } from './supervisor-types.js';
+import type { SupervisorEvents } from './supervisor-types.js';
 import type { Waiters } from './waiters.js';
 import { exitCause, isCleanExit } from './exit-cause.js';
 import type { LastExit } from '../services/pool-status.js';
@@ -20,21 +20,14 @@ import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 /** What keeping the ids needs of the pool. */
 export interface KeeperHost {
   readonly log: Logger;
-  readonly options: ResolvedOptions;
+  /** The pool's state, size, generation, limits; the keeper sets its startFailure (the first one wins). */
+  readonly pool: PoolState;
   readonly slots: SlotTable;
   readonly spares: SparePool;
   readonly launcher: Launcher;
   readonly counters: PoolCounters;
   readonly waiters: Waiters;
-  state(): SupervisorState;
-  /** The pool size now. */
-  size(): number;
-  generation(): number;
   paused(): boolean;
-  /** The error the start is failing with, if any. */
-  startFailure(): SuperviseError | undefined;
-  /** Fails the start with `error` (the first one given wins). */
-  failStart(error: SuperviseError): void;
   /** The pool's own (typed) emit. */
   readonly emit: EventEmitter<SupervisorEvents>['emit'];
   /** True when someone listens for `error` (else a worker's failure is only logged). */
@@ -52,7 +45,7 @@ export class IdKeeper {
   /** The poll sweep (also run after scaling): fills every id below size that has no process and no pending retry; tops up spares. */
   sweep(): void {
     if (!this.#active()) return;
-    for (let id = 0; id < this.#host.size(); id++) {
+    for (let id = 0; id < this.#host.pool.size; id++) {
       const slot = this.#host.slots.get(id);
       if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.fill(slot);
     }
@@ -89,11 +82,11 @@ export class IdKeeper {
       this.#host.spares.topUp();
       return;
     }
-    const handle = this.#host.launcher.spawn(slot.id, this.#host.generation(), this.#host.paused());
+    const handle = this.#host.launcher.spawn(slot.id, this.#host.pool.generation, this.#host.paused());
     if (handle === undefined) {
       slot.lastError = `could not be spawned: ${this.#host.launcher.lastSpawnError ?? 'the OS refused'}`;
-      if (this.#host.state() === 'starting') {
-        this.#host.failStart(new SuperviseError(ErrorCode.SPAWN, `worker[${slot.id}] ${slot.lastError}`));
+      if (this.#host.pool.state === 'starting') {
+        this.#host.pool.startFailure ??= new SuperviseError(ErrorCode.SPAWN, `worker[${slot.id}] ${slot.lastError}`);
         return this.#host.waiters.notify();
       }
       this.#scheduleRespawn(slot, true);
@@ -106,7 +99,7 @@ export class IdKeeper {
   assign(slot: Slot, handle: WorkerHandle, how = 'taken over by spare'): void {
     this.#host.launcher.beforeFork(slot.id);
     this.#host.log.info('assign', `worker[${slot.id}] ${how} pid=${handle.pid}`, { worker: slot.id, pid: handle.pid });
-    handle.assign(slot.id, workerLimits(this.#host.options.maxTasks, this.#host.options.maxRss), this.#host.paused(), this.#host.launcher.logFileFor(slot.id));
+    handle.assign(slot.id, workerLimits(this.#host.pool.options.maxTasks, this.#host.pool.options.maxRss), this.#host.paused(), this.#host.launcher.logFileFor(slot.id));
     this.#adopt(slot, handle);
   }
 
@@ -144,19 +137,19 @@ export class IdKeeper {
     if (slot.handle === handle) slot.handle = undefined;
     slot.tasksBefore += handle.tasks;
     this.#host.counters.recordExit(handle);
-    slot.lastExit = lastExitOf(slot, handle, exit, this.#host.state() === 'stopping', slot.id >= this.#host.size());
+    slot.lastExit = lastExitOf(slot, handle, exit, this.#host.pool.state === 'stopping', slot.id >= this.#host.pool.size);
     const line = exitLine(slot.id, handle, exit);
     (exit.code === 0 ? this.#host.log.info : this.#host.log.error).call(this.#host.log, 'exit', line, { worker: slot.id, pid: handle.pid, code: exit.code, signal: exit.signal });
     this.#host.emit('exit', slotInfo(slot, handle), exit);
     const early = !handle.recycling && isEarlyFailure(handle.readyAt, Date.now(), exit.signal);
     if (early) slot.lastError = exitReason(handle, exit);
-    if (this.#host.state() === 'starting' && this.#host.startFailure() === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
-      this.#host.failStart(startFailure(slot.id, handle, exit, slot.failures + 1));
+    if (this.#host.pool.state === 'starting' && this.#host.pool.startFailure === undefined && (handle.readyAt === undefined || (early && slot.failures + 1 >= START_TRIES))) {
+      this.#host.pool.startFailure ??= startFailure(slot.id, handle, exit, slot.failures + 1);
     }
-    if (slot.id >= this.#host.size()) {
+    if (slot.id >= this.#host.pool.size) {
       if (slot.handle === undefined) this.#host.slots.delete(slot.id);
       this.#host.log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
-    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#host.startFailure() === undefined) {
+    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#host.pool.startFailure === undefined) {
       slot.respawnFrom ??= Date.now();
       this.#scheduleRespawn(slot, early);
     }
@@ -167,18 +160,18 @@ export class IdKeeper {
   #scheduleRespawn(slot: Slot, early: boolean): void {
     slot.failures = early ? slot.failures + 1 : 0;
     slot.restarts++;
-    const delay = backoffDelay(slot.failures, this.#host.options.poll * 1000);
+    const delay = backoffDelay(slot.failures, this.#host.pool.options.poll * 1000);
     const when = delay === 0 ? '' : ` in ${delay}ms (failed ${slot.failures} times in a row)`;
     this.#host.log.info('respawning', `worker[${slot.id}] respawning${when}`, { worker: slot.id, ...(delay > 0 && { delay, failures: slot.failures }) });
     if (delay === 0) return this.fill(slot);
     slot.retryTimer = setTimeout(() => {
       slot.retryTimer = undefined;
-      if (this.#active() && slot.id < this.#host.size() && slot.handle === undefined) this.fill(slot);
+      if (this.#active() && slot.id < this.#host.pool.size && slot.handle === undefined) this.fill(slot);
     }, delay);
   }
 
   #active(): boolean {
-    const state = this.#host.state();
+    const state = this.#host.pool.state;
     return state === 'running' || state === 'starting';
   }
 }

@@ -4,10 +4,10 @@ import { loadApp, type App } from '../shared/app-loader.cjs';
 import { firstLine } from '../shared/errors.cjs';
 import { workerLogName, type LogFiles } from '../shared/log-files.js';
 import type { Logger } from '../shared/log.js';
-import type { ResolvedOptions } from '../shared/options.js';
 import type { RuntimeConfig } from '../shared/protocol.cjs';
 import type { Account } from './account.js';
 import type { Listeners } from './listeners.js';
+import type { PoolState } from './pool-state.js';
 import { workerLimits } from './hang-watch.js';
 import { describeSpawnError } from './spawn-error.js';
 import type { SpawnWorker } from './spawn-worker.js';
@@ -18,16 +18,13 @@ export const LOG_CHECK_MS = 1000;
 
 /** What every launch of one pool shares. */
 export interface LaunchSetup {
-  readonly options: ResolvedOptions;
-  /** The runtime settings every worker gets (grace, heartbeat). */
-  readonly runtime: RuntimeConfig;
+  /** The limits in force, the runtime settings every worker gets (grace, heartbeat) and the size (a program's SUPERVISE_WORKERS). */
+  readonly pool: PoolState;
   readonly log: Logger;
   readonly logFiles: LogFiles | undefined;
   readonly account: Account | undefined;
   readonly spawnWorker: SpawnWorker;
   readonly signalGroup: SignalGroup;
-  /** The pool's size now (a program's SUPERVISE_WORKERS). */
-  readonly size?: () => number;
   /** With --listen: the shared sockets every process inherits. */
   readonly listeners?: Listeners;
 }
@@ -50,7 +47,7 @@ export class Launcher {
 
   /** Loads the app (of code `generation`) in this process, for beforeFork; rejects as loadApp does. */
   async preload(generation: number): Promise<void> {
-    this.#app = await loadApp(this.#setup.options.app, generation, (this.#setup.listeners?.fds.length ?? 0) > 0);
+    this.#app = await loadApp(this.#setup.pool.options.app, generation, (this.#setup.listeners?.fds.length ?? 0) > 0);
   }
 
   /** Runs the preloaded app's beforeFork(id) in this process; its failure is logged, never fatal. */
@@ -70,7 +67,8 @@ export class Launcher {
 
   /** Spawns a process for `id` (or a spare, id undefined) of code `generation`; undefined if the OS refused. */
   spawn(id: number | undefined, generation: number, paused: boolean): WorkerHandle | undefined {
-    const { options, runtime, log, logFiles, account } = this.#setup;
+    const { log, logFiles, account } = this.#setup;
+    const { options, runtime } = this.#setup.pool;
     const name = id === undefined ? 'spare' : `worker[${id}]`;
     log.info('spawning', `${name} spawning`, { worker: id });
     if (id !== undefined) this.beforeFork(id);
@@ -78,7 +76,7 @@ export class Launcher {
       ...runtime,
       ...(id !== undefined && { limits: workerLimits(options.maxTasks, options.maxRss), paused }),
       ...(logFiles !== undefined && { logFile: logFiles.path(workerLogName(id)) }),
-      ...(runtime.program !== undefined && { program: { ...runtime.program, workers: this.#setup.size?.() ?? options.workers } }),
+      ...(runtime.program !== undefined && { program: { ...runtime.program, workers: this.#setup.pool.size } }),
       ...(this.#setup.listeners !== undefined && this.#setup.listeners.fds.length > 0 && { listeners: this.#setup.listeners.configs }),
     };
     let child: ChildLike;

@@ -1,7 +1,7 @@
 /** Pausing a pool (Unicorn's WINCH): every worker holds after its current task until resumed. */
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
 import type { Logger } from '../shared/log.js';
-import type { ResolvedOptions } from '../shared/options.js';
+import type { PoolState } from './pool-state.js';
 import type { Waiters } from './waiters.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -9,12 +9,9 @@ import type { WorkerHandle } from './worker-handle.js';
 export interface PauseHost {
   readonly log: Logger;
   readonly waiters: Waiters;
-  options(): ResolvedOptions;
+  readonly pool: PoolState;
   /** Live processes that hold an id. */
   held(): WorkerHandle[];
-  /** True while the pool starts or runs. */
-  active(): boolean;
-  stoppedError(operation: string): SuperviseError;
 }
 
 /** The pool's pause switch; workers spawned while it is on hold too (they are told at spawn). */
@@ -31,8 +28,8 @@ export class PoolPause {
   /** See Supervisor.pause. */
   pause(): Promise<void> {
     const { host } = this;
-    if (!host.active()) return Promise.reject(host.stoppedError('pause'));
-    const options = host.options();
+    if (!host.pool.active) return Promise.reject(host.pool.stoppedError('pause'));
+    const options = host.pool.options;
     if (options.command !== undefined && options.pauseSignal === undefined) {
       const error = new SuperviseError(ErrorCode.OPTION, 'cannot pause: a program run after -- holds only with --pause-signal and --resume-signal (Laravel queue:work: USR2 and CONT)');
       host.log.error('pause', error.message);
@@ -44,7 +41,7 @@ export class PoolPause {
 
   /** See Supervisor.resume. */
   resume(): Promise<void> {
-    if (!this.host.active()) return Promise.reject(this.host.stoppedError('resume'));
+    if (!this.host.pool.active) return Promise.reject(this.host.pool.stoppedError('resume'));
     this.#set(false);
     this.host.waiters.notify();
     return Promise.resolve();

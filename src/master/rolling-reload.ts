@@ -1,6 +1,7 @@
 /** The rolling reload (HUP): new processes load the new code first, then take the ids over one at a time. */
 import { ErrorCode, SuperviseError, firstLine } from '../shared/errors.cjs';
 import type { Logger } from '../shared/log.js';
+import type { PoolState } from './pool-state.js';
 import { describeFailure } from './worker-failure.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -18,13 +19,8 @@ export interface ReloadSlot {
 /** What the pool lends a reload. */
 export interface ReloadHost {
   readonly log: Logger;
-  /** The pool size now (it may change during a reload). */
-  size(): number;
-  running(): boolean;
-  graceMs(): number;
-  /** --reload-probation in ms (0: ready is enough). */
-  probationMs(): number;
-  generation(): number;
+  /** The pool's size (it may change during a reload), state, generation and limits. */
+  readonly pool: PoolState;
   /** Makes `generation` the current code (with --preload, loading it here first); throws if it cannot load. */
   advance(generation: number): Promise<void>;
   /** Spawns a process holding no id; undefined if the OS refused. */
@@ -36,7 +32,6 @@ export interface ReloadHost {
   until(operation: string, check: () => boolean | Error): Promise<void>;
   /** Re-checks the pool's pending waits. */
   notify(): void;
-  stoppedError(operation: string): SuperviseError;
   /** Called as each reload begins to run (after any under way before it). */
   reloading(): void;
   /** Called after each reload that moved every id. */
@@ -98,22 +93,22 @@ export class RollingReload {
 
   async #restartOne(id: number): Promise<void> {
     const host = this.#host;
-    if (!host.running()) throw host.stoppedError('restart');
-    if (id >= host.size()) throw new SuperviseError(ErrorCode.OPTION, `restart of worker[${id}] abandoned: the pool was scaled to ${host.size()} meanwhile`);
+    if (!host.pool.running) throw host.pool.stoppedError('restart');
+    if (id >= host.pool.size) throw new SuperviseError(ErrorCode.OPTION, `restart of worker[${id}] abandoned: the pool was scaled to ${host.pool.size} meanwhile`);
     host.log.info('restart', `worker[${id}] restarting: a new process loads first`, { worker: id });
     const candidate = this.#spawnCandidate();
     try {
       if (candidate === undefined) throw new Error('the new process could not be spawned');
       await host.until('restart', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
-      await this.#handOver(host.slot(id), candidate, host.generation(), 'restart');
+      await this.#handOver(host.slot(id), candidate, host.pool.generation, 'restart');
       if (candidate.readyAt === undefined && candidate.state === 'exited') throw new Error(`the new process ${candidate.killReason ?? 'exited before it was ready'}`);
     } catch (error) {
-      if (!host.running()) throw host.stoppedError('restart');
+      if (!host.pool.running) throw host.pool.stoppedError('restart');
       const message = `worker[${id}] restart failed: ${firstLine(error)}`;
       host.log.error('restart', message, { worker: id });
       throw new SuperviseError(ErrorCode.RELOAD, message, { cause: error });
     } finally {
-      if (candidate !== undefined && this.#candidates.has(candidate)) candidate.stop(false, host.graceMs());
+      if (candidate !== undefined && this.#candidates.has(candidate)) candidate.stop(false, host.pool.graceMs);
     }
     host.log.info('restarted', `worker[${id}] restarted pid=${candidate.pid}`, { worker: id, pid: candidate.pid });
   }
@@ -124,32 +119,32 @@ export class RollingReload {
    */
   async #run(): Promise<number> {
     const host = this.#host;
-    if (!host.running()) throw host.stoppedError('reload');
+    if (!host.pool.running) throw host.pool.stoppedError('reload');
     const began = performance.now();
-    const generation = host.generation() + 1;
-    host.log.info('reload', `reloading ${host.size()} workers`, { workers: host.size() });
+    const generation = host.pool.generation + 1;
+    host.log.info('reload', `reloading ${host.pool.size} workers`, { workers: host.pool.size });
     try {
       await host.advance(generation);
     } catch (error) {
       throw this.#abandon(error);
     }
     // Every new process starts loading now, so later ids are ready by the time their turn comes.
-    const candidates = Array.from({ length: host.size() }, () => this.#spawnCandidate());
+    const candidates = Array.from({ length: host.pool.size }, () => this.#spawnCandidate());
     try {
       for (const [id, candidate] of candidates.entries()) {
-        if (candidate === undefined || id >= host.size()) continue;
+        if (candidate === undefined || id >= host.pool.size) continue;
         try {
           await host.until('reload', () => candidate.state === 'spare' || this.#candidateFailure(candidate));
         } catch (error) {
-          throw host.running() ? this.#abandon(error, id) : error;
+          throw host.pool.running ? this.#abandon(error, id) : error;
         }
         await this.#handOver(host.slot(id), candidate, generation);
       }
     } finally {
-      for (const candidate of this.#candidates) candidate.stop(false, host.graceMs());
+      for (const candidate of this.#candidates) candidate.stop(false, host.pool.graceMs);
     }
     const ms = Math.round(performance.now() - began);
-    host.log.info('reloaded', `reload done: ${host.size()} workers on new code in ${ms} ms`, { workers: host.size(), ms });
+    host.log.info('reloaded', `reload done: ${host.pool.size} workers on new code in ${ms} ms`, { workers: host.pool.size, ms });
     return ms;
   }
 
@@ -191,7 +186,7 @@ export class RollingReload {
     if (old !== undefined && (cause === 'restart' || old.generation < generation)) {
       slot.handingOver = true;
       slot.handOverCause = cause;
-      old.stop(true, host.graceMs());
+      old.stop(true, host.pool.graceMs);
       try {
         await host.until(cause, () => old.state === 'exited');
       } finally {
@@ -200,9 +195,9 @@ export class RollingReload {
       }
     }
     this.#candidates.delete(candidate);
-    if (slot.handle !== undefined || slot.id >= host.size()) {
+    if (slot.handle !== undefined || slot.id >= host.pool.size) {
       // A respawn or a scale got there first: that process already runs the new code.
-      candidate.stop(false, host.graceMs());
+      candidate.stop(false, host.pool.graceMs);
       return;
     }
     clearTimeout(slot.retryTimer);
@@ -211,7 +206,7 @@ export class RollingReload {
     if (cause === 'restart') return host.until('restart', () => candidate.readyAt !== undefined || candidate.state === 'exited');
     // Ready is what counts, or the id retiring meanwhile (a TTOU): its new process then leaves
     // without a task, perhaps before ready, which is no failure of the new code.
-    const retired = (): boolean => candidate.state === 'exited' && slot.id >= host.size();
+    const retired = (): boolean => candidate.state === 'exited' && slot.id >= host.pool.size;
     await host.until('reload', () => candidate.readyAt !== undefined || retired() || this.#abandonedAt(slot, candidate));
     if (!retired()) await this.#probation(slot, candidate, retired);
   }
@@ -224,7 +219,7 @@ export class RollingReload {
    */
   async #probation(slot: ReloadSlot, candidate: WorkerHandle, retired: () => boolean): Promise<void> {
     const host = this.#host;
-    const ms = host.probationMs();
+    const ms = host.pool.options.reloadProbation * 1000;
     if (ms === 0 || candidate.readyAt === undefined) return;
     let lived = false;
     const timer = setTimeout(() => {

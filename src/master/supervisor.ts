@@ -1,9 +1,9 @@
 /**
  * The master: a slot per id, each holding at most one live worker; respawn on exit with per-id
- * backoff, a poll sweep as backstop, scaling, pausing. Its parts live beside it: the slot table and
- * the id keeper (fill, respawn), the launcher (spawn, logs), the listeners, spares, the rolling
- * reload, the stop, the status snapshot, the hang watch. Signals are not handled here (see
- * signals.ts); the CLI and embedders call its methods.
+ * backoff, a poll sweep as backstop, scaling, pausing. Its parts live beside it: the pool state
+ * they share, the slot table and the id keeper (fill, respawn), the launcher (spawn, logs), the
+ * listeners, spares, the rolling reload, the stop, the status snapshot, the hang watch. Signals
+ * are not handled here (see signals.ts); the CLI and embedders call its methods.
  */
 import { EventEmitter } from 'node:events';
 import { onExit } from 'signal-exit';
@@ -30,15 +30,15 @@ import type { PoolStatus } from '../services/pool-status.js';
 import { CpuMeter } from '../services/process-stats.js';
 import { PoolCounters, STATUS_REPLY_MS, poolSnapshot, type SnapshotSource } from './pool-snapshot.js';
 import { RollingReload, type ReloadHost } from './rolling-reload.js';
-import type { RuntimeConfig } from '../shared/protocol.cjs';
 import { installSignalHandlers } from './signals.js';
+import { PoolState } from './pool-state.js';
 import type { StopOptions, SupervisorEvents, SupervisorInternals, SupervisorState, WorkerInfo } from './supervisor-types.js';
 import { SlotTable, slotInfo } from './slot-table.js';
 import { IdKeeper } from './id-keeper.js';
 import { SparePool } from './spare-pool.js';
 import { WORKER_ENTRY, spawnWorkerProcess } from './spawn-worker.js';
 import { START_HOLD_MS, logStartFailure } from './worker-failure.js';
-import { applyLimits, type EarlierTimeout, type LimitChanges } from './live-limits.js';
+import { applyLimits, type LimitChanges } from './live-limits.js';
 import { killOne, restartOne } from './worker-actions.js';
 import { signalProcessGroup, type WorkerHandle } from './worker-handle.js';
 
@@ -57,26 +57,21 @@ export type { SlotState, StopOptions, SupervisorEvents, SupervisorInternals, Sup
  * await sv.stop({ graceful: true });
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
-  /** Replaced (never mutated) when a HUP applies new limits: see applyLimits. */
-  #options: ResolvedOptions;
+  /** State, size, generation and limits in force, shared with the parts below. */
+  readonly #pool: PoolState;
   readonly #log: Logger;
-  #runtime: RuntimeConfig;
   readonly #listeners: Listeners;
   readonly #slots = new SlotTable();
   readonly #spares: SparePool;
   readonly #reloader: RollingReload;
   readonly #stopper: PoolStop;
-  readonly #waiters = new Waiters((operation) => (this.#state === 'stopping' || this.#state === 'stopped' ? this.#stoppedError(operation) : undefined));
+  readonly #waiters = new Waiters((operation) => (this.#pool.state === 'stopping' || this.#pool.state === 'stopped' ? this.#pool.stoppedError(operation) : undefined));
   readonly #launcher: Launcher;
   readonly #upgrader: MasterUpgrade;
   /** In an upgrade's new master: what the old master handed over. */
   readonly #handoff: UpgradeHandoff | undefined;
-  #state: SupervisorState = 'idle';
-  #target: number;
-  #generation = 0;
   #pollTimer: NodeJS.Timeout | undefined;
   readonly #hangs: HangTimer;
-  #startFailure: SuperviseError | undefined;
   readonly #keeper: IdKeeper;
   #removeExitHook: (() => void) | undefined;
   #removeSignalHandlers: (() => void) | undefined;
@@ -85,11 +80,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #logTimer: NodeJS.Timeout | undefined;
   readonly #services = new PoolServices();
   readonly #pauser: PoolPause;
-  #startedAt: Date | undefined;
   readonly #counters = new PoolCounters();
   readonly #cpu = new CpuMeter();
-  /** After a HUP changed --timeout: what tasks begun before it were promised (see applyLimits). */
-  #earlierTimeout: EarlierTimeout | undefined;
 
   /**
    * Validates `options` at once: throws SuperviseError E_OPTION (quoting the bad value, or naming
@@ -99,74 +91,58 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(options: SupervisorOptions, internals: SupervisorInternals = {}) {
     super();
     const checked = checkProgram(resolveOptions(options));
-    this.#options = checked.options;
-    this.#target = this.#options.workers;
-    const { logDir, logMaxBytes, logBackups, user, group } = this.#options;
+    const resolved = checked.options;
+    const { logDir, logMaxBytes, logBackups, user, group, timeout } = resolved;
     this.#account = resolveAccount(user, group);
     // Else "Cannot find module" from every worker. (A program's own permissions are its spawn's to report.)
-    assertReadableBy(this.#account, this.#options.command === undefined ? [this.#options.app, WORKER_ENTRY] : [WORKER_ENTRY]);
+    assertReadableBy(this.#account, resolved.command === undefined ? [resolved.app, WORKER_ENTRY] : [WORKER_ENTRY]);
     this.#logFiles = logDir !== undefined ? new LogFiles(logDir, logMaxBytes, logBackups, this.#account) : undefined;
-    this.#log = new Logger(this.#options.logFormat, this.#options.quiet, this.#logFiles?.masterStream ?? this.#options.logStream);
-    const { timeout } = this.#options;
-    const graceMs = this.#graceMs();
-    this.#runtime = {
-      graceMs,
+    this.#log = new Logger(resolved.logFormat, resolved.quiet, this.#logFiles?.masterStream ?? resolved.logStream);
+    this.#pool = new PoolState(resolved, {
+      graceMs: resolved.grace * 1000,
       ...(timeout !== undefined && { heartbeatMs: heartbeatInterval(timeout) }),
       ...(checked.program !== undefined && { program: checked.program }),
-      ...(this.#options.concurrency > 1 && { concurrency: this.#options.concurrency }),
-    };
+      ...(resolved.concurrency > 1 && { concurrency: resolved.concurrency }),
+    });
     this.#handoff = 'upgradeHandoff' in internals ? internals.upgradeHandoff : takeUpgradeHandoff();
-    this.#listeners = new Listeners(this.#options.listen, this.#handoff?.listeners);
-    const pool = this; // the getters below read the limits in force (a HUP may replace them)
+    this.#listeners = new Listeners(this.#pool.options.listen, this.#handoff?.listeners);
+    const pool = this.#pool;
     const upgrading = { log: this.#log, listeners: this.#listeners, services: this.#services, pool: this };
-    this.#upgrader = new MasterUpgrade(poolUpgradeHost({ ...upgrading, options: () => pool.#options }, internals.relaunch));
+    this.#upgrader = new MasterUpgrade(poolUpgradeHost({ ...upgrading, options: () => pool.options }, internals.relaunch));
     this.#launcher = new Launcher({
+      pool,
       listeners: this.#listeners,
-      get options() {
-        return pool.#options;
-      },
-      get runtime() {
-        return pool.#runtime;
-      },
       log: this.#log,
       logFiles: this.#logFiles,
       account: this.#account,
       spawnWorker: internals.spawnWorker ?? spawnWorkerProcess,
       signalGroup: internals.signalGroup ?? signalProcessGroup,
-      size: () => this.#target,
     });
-    const host = { spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#pauser.paused), running: () => this.#state === 'running', generation: () => this.#generation };
-    this.#spares = new SparePool(this.#options.spares, this.#options.poll * 1000, host, this.#log);
+    const host = { spawn: () => this.#launcher.spawn(undefined, this.#pool.generation, this.#pauser.paused), running: () => this.#pool.state === 'running', generation: () => this.#pool.generation };
+    this.#spares = new SparePool(this.#pool.options.spares, this.#pool.options.poll * 1000, host, this.#log);
     this.#pauser = new PoolPause({
       log: this.#log,
       waiters: this.#waiters,
-      options: () => this.#options,
+      pool,
       held: () => this.#slots.held(),
-      active: () => this.#active(),
-      stoppedError: (operation) => this.#stoppedError(operation),
     });
     this.#reloader = new RollingReload(this.#reloadHost());
     this.#stopper = new PoolStop(this.#stopHost());
     this.#hangs = new HangTimer({
       log: this.#log,
-      limits: () => ({ timeout: this.#options.timeout, bootTimeout: this.#options.bootTimeout, heartbeatMs: this.#runtime.heartbeatMs, ...(this.#earlierTimeout && { earlier: this.#earlierTimeout }) }),
+      limits: () => ({ timeout: this.#pool.options.timeout, bootTimeout: this.#pool.options.bootTimeout, heartbeatMs: this.#pool.runtime.heartbeatMs, ...(this.#pool.earlierTimeout && { earlier: this.#pool.earlierTimeout }) }),
       live: () => this.#liveHandles(),
       nameOf: (handle) => (this.#reloader.candidates.has(handle as WorkerHandle) ? 'reload candidate' : 'spare'),
     });
     this.#keeper = new IdKeeper({
       log: this.#log,
-      options: this.#options,
+      pool,
       slots: this.#slots,
       spares: this.#spares,
       launcher: this.#launcher,
       counters: this.#counters,
       waiters: this.#waiters,
-      state: () => this.#state,
-      size: () => this.#target,
-      generation: () => this.#generation,
       paused: () => this.#pauser.paused,
-      startFailure: () => this.#startFailure,
-      failStart: (error) => (this.#startFailure ??= error),
       emit: this.emit.bind(this),
       wantsErrors: () => this.listenerCount('error') > 0,
     });
@@ -174,12 +150,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** The pool's own state. */
   get state(): SupervisorState {
-    return this.#state;
+    return this.#pool.state;
   }
 
   /** How many workers the pool keeps (changes with `scale`). */
   get size(): number {
-    return this.#target;
+    return this.#pool.size;
   }
 
   /** How many warm spares are loaded and waiting for an id right now. */
@@ -194,7 +170,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** The options in force, defaults applied and `app` absolute. */
   get options(): ResolvedOptions {
-    return this.#options;
+    return this.#pool.options;
   }
 
   /** With `dashboard`, once started: the URL it is served at (its port resolved when 0 was asked for). */
@@ -226,7 +202,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * called twice.
    */
   async start(): Promise<void> {
-    if (this.#state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#state}`);
+    if (this.#pool.state !== 'idle') throw new SuperviseError(ErrorCode.STATE, `start() called on a supervisor that is ${this.#pool.state}`);
     try {
       await this.#start();
     } catch (error) {
@@ -237,13 +213,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async #start(): Promise<void> {
-    this.#state = 'starting';
-    this.#startedAt = new Date();
+    this.#pool.state = 'starting';
+    this.#pool.startedAt = new Date();
     // A start that fails at once shows one summary, not the lines that led to it (see logStartFailure).
     this.#log.hold(START_HOLD_MS);
     try {
       this.#bindListeners();
-      const pending = acquireStartParts({ options: this.#options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher, handoff: this.#handoff });
+      const pending = acquireStartParts({ options: this.#pool.options, log: this.#log, logFiles: this.#logFiles, services: this.#services, pool: this, launcher: this.#launcher, handoff: this.#handoff });
       if (pending !== undefined) await pending;
     } catch (error) {
       // One line says it (the caller's): the lines held back led up to it.
@@ -251,27 +227,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#finish();
       throw error;
     }
-    if (this.#state !== 'starting') {
+    if (this.#pool.state !== 'starting') {
       this.#log.release();
-      throw this.#stoppedError('start');
+      throw this.#pool.stoppedError('start');
     }
-    if (this.#options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
+    if (this.#pool.options.handleSignals) this.#removeSignalHandlers ??= installSignalHandlers(this);
     this.#removeExitHook = onExit(() => this.#cleanUpOnExit(), { alwaysLast: true });
-    this.#pollTimer = setInterval(() => this.#keeper.sweep(), this.#options.poll * 1000);
+    this.#pollTimer = setInterval(() => this.#keeper.sweep(), this.#pool.options.poll * 1000);
     this.#hangs.arm();
     if (this.#logFiles !== undefined) this.#logTimer = setInterval(() => this.#launcher.rotateLogs(this.#liveHandles()), LOG_CHECK_MS).unref();
-    for (let id = 0; id < this.#target; id++) this.#keeper.fill(this.#slots.get(id));
+    for (let id = 0; id < this.#pool.size; id++) this.#keeper.fill(this.#slots.get(id));
     try {
-      await this.#waiters.until('start', () => this.#startFailure ?? this.#slots.converged(this.#target));
+      await this.#waiters.until('start', () => this.#pool.startFailure ?? this.#slots.converged(this.#pool.size));
     } catch (error) {
-      if (this.#startFailure !== undefined) await logStartFailure(this.#log, this.#startFailure, () => this.stop());
+      if (this.#pool.startFailure !== undefined) await logStartFailure(this.#log, this.#pool.startFailure, () => this.stop());
       this.#log.release();
       throw error;
     }
     this.#log.release();
-    this.#state = 'running';
-    this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#target}`, { pid: process.pid, workers: this.#target });
-    if (this.#handoff !== undefined) completeHandoff(this.#handoff, this.#options.pidFile, this.#services, this.#log);
+    this.#pool.state = 'running';
+    this.#log.info('ready', `master ready pid=${process.pid} workers=${this.#pool.size}`, { pid: process.pid, workers: this.#pool.size });
+    if (this.#handoff !== undefined) completeHandoff(this.#handoff, this.#pool.options.pidFile, this.#services, this.#log);
     this.#spares.topUp();
   }
 
@@ -282,7 +258,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * serves on when it cannot be done or the new master fails. For the CLI, or a host that may run twice.
    */
   upgrade(): Promise<number> {
-    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('upgrade'));
+    if (this.#pool.state !== 'running') return Promise.reject(this.#pool.stoppedError('upgrade'));
     return this.#upgrader.request();
   }
 
@@ -296,15 +272,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   scale(n: number): Promise<void> {
     let size: number;
     try {
-      size = integerOption('workers', n, this.#target, 0);
+      size = integerOption('workers', n, this.#pool.size, 0);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#state !== 'running' && this.#state !== 'starting') return Promise.reject(this.#stoppedError('scale'));
-    if (size !== this.#target) this.#log.info('scale', `scaling from ${this.#target} to ${size} workers`, { from: this.#target, to: size });
-    this.#target = size;
-    this.#keeper.resize(size, this.#graceMs());
-    return this.#waiters.until('scale', () => this.#slots.converged(this.#target) || this.#keeper.shortfall(this.#target));
+    if (this.#pool.state !== 'running' && this.#pool.state !== 'starting') return Promise.reject(this.#pool.stoppedError('scale'));
+    if (size !== this.#pool.size) this.#log.info('scale', `scaling from ${this.#pool.size} to ${size} workers`, { from: this.#pool.size, to: size });
+    this.#pool.size = size;
+    this.#keeper.resize(size, this.#pool.graceMs);
+    return this.#waiters.until('scale', () => this.#slots.converged(this.#pool.size) || this.#keeper.shortfall(this.#pool.size));
   }
 
   /**
@@ -316,7 +292,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * shared with any other asked for meanwhile).
    */
   reload(): Promise<void> {
-    if (this.#state !== 'running') return Promise.reject(this.#stoppedError('reload'));
+    if (this.#pool.state !== 'running') return Promise.reject(this.#pool.stoppedError('reload'));
     return this.#reloader.request();
   }
 
@@ -327,7 +303,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * pool does not hold, E_RELOAD when the new process fails (see RollingReload.restart), E_STOPPED.
    */
   restartWorker(id: number): Promise<void> {
-    return restartOne(id, this.#target, this.#state === 'running' ? undefined : this.#stoppedError('restartWorker'), this.#reloader);
+    return restartOne(id, this.#pool.size, this.#pool.state === 'running' ? undefined : this.#pool.stoppedError('restartWorker'), this.#reloader);
   }
 
   /**
@@ -336,7 +312,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * when the id has no live process.
    */
   killWorker(id: number): number {
-    return killOne(id, this.#target, this.#slots, this.#log);
+    return killOne(id, this.#pool.size, this.#slots, this.#log);
   }
 
   /** With `logDir`: the path of worker `id`'s log file (whether or not it exists yet); else undefined. */
@@ -376,11 +352,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async status(): Promise<PoolStatus> {
     await Promise.all(this.#slots.held().map((handle) => handle.refresh(STATUS_REPLY_MS)));
     const source: SnapshotSource = {
-      state: this.#state,
-      size: this.#target,
-      concurrency: this.#options.concurrency,
+      state: this.#pool.state,
+      size: this.#pool.size,
+      concurrency: this.#pool.options.concurrency,
       paused: this.#pauser.paused,
-      startedAt: this.#startedAt,
+      startedAt: this.#pool.startedAt,
       spares: this.readySpares,
       slots: this.#slots.sorted(),
       live: this.#liveHandles(),
@@ -418,13 +394,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * the change; throws E_OPTION for a bad value (nothing applied).
    */
   applyLimits(changes: LimitChanges): { applied: string[]; restart: string[] } {
-    const next = applyLimits(this.#options, this.#runtime, changes, this.#earlierTimeout);
+    const next = applyLimits(this.#pool.options, this.#pool.runtime, changes, this.#pool.earlierTimeout);
     const { applied, restart } = next;
     if (applied.length === 0) return { applied, restart };
-    this.#options = next.options;
-    this.#runtime = next.runtime;
-    this.#earlierTimeout = next.earlier;
-    if (this.#active()) this.#hangs.arm();
+    this.#pool.options = next.options;
+    this.#pool.runtime = next.runtime;
+    this.#pool.earlierTimeout = next.earlier;
+    if (this.#pool.active) this.#hangs.arm();
     this.#log.info('limits', `applied ${applied.join(', ')}: for the next tasks, stops and spawns`, { applied: applied.join(', ') });
     return { applied, restart };
   }
@@ -433,22 +409,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #reloadHost(): ReloadHost {
     return {
       log: this.#log,
-      size: () => this.#target,
-      running: () => this.#state === 'running',
-      graceMs: () => this.#graceMs(),
-      probationMs: () => this.#options.reloadProbation * 1000,
-      generation: () => this.#generation,
+      pool: this.#pool,
       advance: async (generation) => {
-        if (this.#options.preload) await this.#launcher.preload(generation);
-        this.#generation = generation;
-        this.#spares.retireStale(this.#graceMs());
+        if (this.#pool.options.preload) await this.#launcher.preload(generation);
+        this.#pool.generation = generation;
+        this.#spares.retireStale(this.#pool.graceMs);
       },
-      spawn: () => this.#launcher.spawn(undefined, this.#generation, this.#pauser.paused),
+      spawn: () => this.#launcher.spawn(undefined, this.#pool.generation, this.#pauser.paused),
       slot: (id) => this.#slots.get(id),
       assign: (slot, handle, how) => this.#keeper.assign(this.#slots.get(slot.id), handle, how),
       until: (operation, check) => this.#waiters.until(operation, check),
       notify: () => this.#waiters.notify(),
-      stoppedError: (operation) => this.#stoppedError(operation),
       reloading: () => this.emit('reloading'),
       reloaded: () => {
         this.#spares.topUp();
@@ -462,12 +433,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #stopHost(): StopHost {
     return {
       log: this.#log,
-      grace: () => this.#options.grace,
+      grace: () => this.#pool.options.grace,
       live: () => this.#liveHandles(),
       begin: () => {
         void this.#upgrader.abort();
-        const started = this.#state !== 'idle';
-        this.#state = 'stopping';
+        const started = this.#pool.state !== 'idle';
+        this.#pool.state = 'stopping';
         this.#clearTimers();
         this.#waiters.notify();
         this.emit('stopping');
@@ -499,11 +470,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Releases everything that keeps this process alive or hooked. */
   #finish(): void {
-    this.#state = 'stopped';
+    this.#pool.state = 'stopped';
     this.#listeners.close();
     this.#clearTimers();
     this.#services.close();
-    if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
+    if (this.#pool.options.pidFile !== undefined) releasePidFile(this.#pool.options.pidFile);
     this.#removeExitHook?.();
     this.#removeSignalHandlers?.();
   }
@@ -513,22 +484,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const handle of this.#liveHandles()) handle.signal('SIGTERM');
     this.#services.close();
     this.#listeners.close();
-    if (this.#options.pidFile !== undefined) releasePidFile(this.#options.pidFile);
-  }
-
-  #graceMs(): number {
-    return this.#options.grace * 1000;
+    if (this.#pool.options.pidFile !== undefined) releasePidFile(this.#pool.options.pidFile);
   }
 
   #liveHandles(): WorkerHandle[] {
     return [...this.#slots.handles(), ...this.#spares.handles, ...this.#reloader.candidates].filter((handle) => handle.state !== 'exited');
-  }
-
-  #active(): boolean {
-    return this.#state === 'running' || this.#state === 'starting';
-  }
-
-  #stoppedError(operation: string): SuperviseError {
-    return new SuperviseError(ErrorCode.STOPPED, `${operation}() abandoned: the supervisor is ${this.#state}`);
   }
 }
