@@ -44,7 +44,7 @@ export class IdKeeper {
 
   /** The poll sweep (also run after scaling): fills every id below size that has no process and no pending retry; tops up spares. */
   sweep(): void {
-    if (!this.#active()) return;
+    if (!this.#host.pool.active) return;
     for (let id = 0; id < this.#host.pool.size; id++) {
       const slot = this.#host.slots.get(id);
       if (slot.handle === undefined && slot.retryTimer === undefined && !slot.handingOver) this.fill(slot);
@@ -149,7 +149,7 @@ export class IdKeeper {
     if (slot.id >= this.#host.pool.size) {
       if (slot.handle === undefined) this.#host.slots.delete(slot.id);
       this.#host.log.info('retired', `worker[${slot.id}] retired`, { worker: slot.id });
-    } else if (!slot.handingOver && slot.handle === undefined && this.#active() && this.#host.pool.startFailure === undefined) {
+    } else if (!slot.handingOver && slot.handle === undefined && this.#host.pool.active && this.#host.pool.startFailure === undefined) {
       slot.respawnFrom ??= Date.now();
       this.#scheduleRespawn(slot, early);
     }
@@ -166,13 +166,8 @@ export class IdKeeper {
     if (delay === 0) return this.fill(slot);
     slot.retryTimer = setTimeout(() => {
       slot.retryTimer = undefined;
-      if (this.#active() && slot.id < this.#host.pool.size && slot.handle === undefined) this.fill(slot);
+      if (this.#host.pool.active && slot.id < this.#host.pool.size && slot.handle === undefined) this.fill(slot);
     }, delay);
-  }
-
-  #active(): boolean {
-    const state = this.#host.pool.state;
-    return state === 'running' || state === 'starting';
   }
 }
 

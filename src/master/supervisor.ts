@@ -118,7 +118,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       spawnWorker: internals.spawnWorker ?? spawnWorkerProcess,
       signalGroup: internals.signalGroup ?? signalProcessGroup,
     });
-    const host = { spawn: () => this.#launcher.spawn(undefined, this.#pool.generation, this.#pauser.paused), running: () => this.#pool.state === 'running', generation: () => this.#pool.generation };
+    const host = { spawn: () => this.#launcher.spawn(undefined, this.#pool.generation, this.#pauser.paused), running: () => this.#pool.running, generation: () => this.#pool.generation };
     this.#spares = new SparePool(this.#pool.options.spares, this.#pool.options.poll * 1000, host, this.#log);
     this.#pauser = new PoolPause({
       log: this.#log,
@@ -303,7 +303,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * pool does not hold, E_RELOAD when the new process fails (see RollingReload.restart), E_STOPPED.
    */
   restartWorker(id: number): Promise<void> {
-    return restartOne(id, this.#pool.size, this.#pool.state === 'running' ? undefined : this.#pool.stoppedError('restartWorker'), this.#reloader);
+    return restartOne(id, this.#pool.size, this.#pool.running ? undefined : this.#pool.stoppedError('restartWorker'), this.#reloader);
   }
 
   /**
