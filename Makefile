@@ -17,14 +17,14 @@ install: node_modules/.package-lock.json
 
 build: install
 	npx tsc -p tsconfig.json
-	chmod +x dist/cli/main.js
+	chmod +x dist/cli/supervise.cjs
 
 build-test: build
 	npx tsc -p test/tsconfig.json
 
 ## Runs the bundled basic example with 4 workers until Ctrl-C (TERM/INT: quick stop; QUIT: graceful).
 run: build
-	node dist/cli/main.js --app examples/basic/app.js --workers 4 --poll 1
+	node dist/cli/supervise.cjs --app examples/basic/app.js --workers 4 --poll 1
 
 # The test files, listed: Node 22+ reads `node --test <arg>` as a glob, so a bare directory finds nothing there.
 # Expanded when a recipe runs, after build-test wrote them.

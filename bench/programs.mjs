@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'cli', 'supervise.cjs');
 const PROGRAM = join(ROOT, 'test', 'fixtures', 'job-loop.sh');
 const N = Number(process.argv[process.argv.indexOf('--workers') + 1]) || 4;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -21,7 +21,7 @@ const seconds = Number(values.seconds);
 
 /** Starts the pool; resolves with its port once every worker is ready. */
 function startPool() {
-  const child = spawn(process.execPath, [`${root}dist/cli/main.js`, '--app', `${root}bench/apps/spread-server.cjs`, '--workers', String(workers), '--listen', '127.0.0.1:0', '--control', `/tmp/supervise-spread-${process.pid}.sock`], {
+  const child = spawn(process.execPath, [`${root}dist/cli/supervise.cjs`, '--app', `${root}bench/apps/spread-server.cjs`, '--workers', String(workers), '--listen', '127.0.0.1:0', '--control', `/tmp/supervise-spread-${process.pid}.sock`], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...(maxPerSocket !== undefined && { MAX_REQUESTS_PER_SOCKET: maxPerSocket }) },
   });
@@ -94,7 +94,7 @@ const { child, port } = await startPool();
 try {
   // The workers' pids, in id order, from a few answers is not enough: ask the pool.
   const status = await new Promise((resolve, reject) => {
-    const s = spawn(process.execPath, [`${root}dist/cli/main.js`, 'status', '--json', '--control', `/tmp/supervise-spread-${process.pid}.sock`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const s = spawn(process.execPath, [`${root}dist/cli/supervise.cjs`, 'status', '--json', '--control', `/tmp/supervise-spread-${process.pid}.sock`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     s.stdout.on('data', (c) => (out += c));
     s.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`status exited ${code}`))));

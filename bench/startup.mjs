@@ -4,7 +4,7 @@
  * falls on every command alike: `supervise --version` and `supervise status` (against a live
  * master of one idle worker), each round running every command once, in turn; medians and ratios.
  *
- *   node bench/startup.mjs [--rounds 20] [--cli dist/cli/main.js] [--cli /tmp/before/dist/cli/main.js …]
+ *   node bench/startup.mjs [--rounds 20] [--cli dist/cli/supervise.cjs] [--cli /tmp/before/dist/cli/main.js …]
  *
  * Each --cli is timed on its own commands in the same rounds (before/after in one run). The master
  * serving `status` is started from the first --cli.

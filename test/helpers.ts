@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 /** Root of the checkout (dist-test/.. ). */
 export const ROOT = resolve(import.meta.dirname, '..');
 /** The built CLI. */
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+export const CLI = join(ROOT, 'dist', 'cli', 'supervise.cjs');
 /** Fixture apps. */
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
@@ -209,7 +209,7 @@ function freshRuntimeDir(): string {
 }
 
 /**
- * Starts `supervise` with `args` as a user would (`node dist/cli/main.js …`, or the `cli` given),
+ * Starts `supervise` with `args` as a user would (`node dist/cli/supervise.cjs …`, or the `cli` given),
  * stdout/stderr piped unless `stdio` says otherwise; the master and every worker it logs are tracked for killStarted.
  */
 export function startCli(args: string[], options: { env?: Record<string, string>; stdio?: StdioOptions; cwd?: string; cli?: string } = {}): RunningCli {
@@ -297,7 +297,7 @@ export function readableCopy(): ReadableCopy {
   cpSync(modules, join(dir, 'node_modules'), { recursive: true, filter: (from) => !DEV_ONLY.has(from.slice(modules.length + 1).split('/')[0]!) });
   openUp(dir);
   copies.push(dir);
-  copy = { cli: join(dir, 'dist', 'cli', 'main.js'), cwd: dir, fixture: (name) => join(dir, 'fixtures', name) };
+  copy = { cli: join(dir, 'dist', 'cli', 'supervise.cjs'), cwd: dir, fixture: (name) => join(dir, 'fixtures', name) };
   return copy;
 }
 

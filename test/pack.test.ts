@@ -55,14 +55,14 @@ describe('the packed package, installed as a user would', () => {
 
   it('npm pack builds first (prepack): the tarball holds dist, the bin, the types and the README, and nothing else', () => {
     const { paths } = packed;
-    for (const path of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker/entry.cjs', 'README.md', 'package.json']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
+    for (const path of ['dist/cli/supervise.cjs', 'dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker/entry.cjs', 'README.md', 'package.json']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
     assert.ok(paths.every((p) => p.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(p)), paths.join(', '));
     assert.ok(!paths.some((p) => p.endsWith('.map')), 'no source maps');
   });
 
   it('npm publish --dry-run lists the CLI, the types and the README', () => {
     const { paths } = pathsOf(npmJson<Listed>(execFileSync(npm, ['publish', '--dry-run', '--json'], { cwd: source.dir, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] })));
-    for (const path of ['dist/cli/main.js', 'dist/index.d.ts', 'README.md']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
+    for (const path of ['dist/cli/supervise.cjs', 'dist/cli/main.js', 'dist/index.d.ts', 'README.md']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
   });
 
   it('npx supervise --help works from the consumer project', () => {

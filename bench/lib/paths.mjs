@@ -8,8 +8,8 @@ export const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ROOT = dirname(BENCH);
 /** The worker apps and peer configs. */
 export const APPS = join(BENCH, 'apps');
-/** The built supervise CLI. */
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The built supervise CLI (the package's bin). */
+export const CLI = join(ROOT, 'dist', 'cli', 'supervise.cjs');
 
 /**
  * @typedef {object} StartOptions

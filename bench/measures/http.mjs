@@ -59,7 +59,7 @@ export const HTTP_SYSTEMS = [
   {
     id: 'supervise',
     label: 'supervise --listen',
-    probe: async () => (existsSync(CLI) ? { ok: true } : { ok: false, why: 'dist/cli/main.js missing: make build' }),
+    probe: async () => (existsSync(CLI) ? { ok: true } : { ok: false, why: 'dist/cli/supervise.cjs missing: make build' }),
     start: ({ n, port, dir }) =>
       launch(process.execPath, [CLI, '--app', HELLO, '--workers', String(n), '--listen', `127.0.0.1:${port}`], { env: { PORT: String(port) }, dir, name: 'supervise-http' }),
     reloads: { 'supervise HUP': async (running) => void signal(running.pid, 'SIGHUP') },

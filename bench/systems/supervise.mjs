@@ -1,5 +1,5 @@
 /**
- * supervise itself, from the built CLI (dist/cli/main.js), cold and with `--spares 1`. Features still
+ * supervise itself, from the built CLI (dist/cli/supervise.cjs), cold and with `--spares 1`. Features still
  * being built (--spares, HUP reload) are detected at run time, so the rows fill in when they land.
  */
 import { execFileSync } from 'node:child_process';

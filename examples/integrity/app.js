@@ -3,7 +3,7 @@
 // it is killed and respawned. Workers 1..N-1 claim jobs by rename and write checksummed results.
 //
 //   node examples/integrity/seed.js 40                                 # jobs in examples/integrity/out/
-//   node dist/cli/main.js --app examples/integrity/app.js --workers 4 --poll 1
+//   node dist/cli/supervise.cjs --app examples/integrity/app.js --workers 4 --poll 1
 //
 // Kill a worker (kill -9 <pid>): worker 0 puts its job back. Edit a results/<n>.json: worker 0
 // prints CORRUPT and the job is done again. INTEGRITY_DIR=<dir> puts the queue elsewhere.

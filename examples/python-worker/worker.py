@@ -3,7 +3,7 @@
 
     make example-python-worker        # seeds 30 jobs, runs 4 copies until Ctrl-C
     python3 examples/python-worker/worker.py seed 30      # by hand: seed, then
-    node dist/cli/main.js --workers 4 -- python3 examples/python-worker/worker.py work {id}
+    node dist/cli/supervise.cjs --workers 4 -- python3 examples/python-worker/worker.py work {id}
 
 The queue is a directory (QUEUE_DIR, default examples/python-worker/queue): pending/ holds jobs,
 a worker claims one by renaming it into claimed/<id>/ (atomic: two workers never get the same

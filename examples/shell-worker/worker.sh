@@ -3,7 +3,7 @@
 #
 #   make example-shell-worker          # seeds 20 jobs, runs 3 copies until Ctrl-C
 #   examples/shell-worker/worker.sh seed 20      # by hand: seed, then
-#   node dist/cli/main.js --workers 3 -- examples/shell-worker/worker.sh work {id}
+#   node dist/cli/supervise.cjs --workers 3 -- examples/shell-worker/worker.sh work {id}
 #
 # Jobs are files in $QUEUE_DIR/pending (default examples/shell-worker/queue); a worker claims one
 # with mv into claimed/<id>/ (atomic), "works" (counts its words, sleeps a second), moves it to

@@ -2,7 +2,7 @@
 // first, then run the output through the CLI:
 //
 //   npx tsc -p examples/typescript
-//   node dist/cli/main.js --app examples/typescript/dist/app.js --workers 2 --poll 1
+//   node dist/cli/supervise.cjs --app examples/typescript/dist/app.js --workers 2 --poll 1
 //
 // No package.json in this directory on purpose: `supervise` then resolves to this repository
 // itself (its package.json "exports"), and dist/app.js is ESM by the repository's "type": "module".

@@ -4,15 +4,11 @@
  */
 import type { ControlRequest } from '../services/control-server.js';
 import { CONTROL_COMMANDS, type ControlCommand } from '../services/control-commands.js';
-import { writeSync } from 'node:fs';
-import { defaultControlPath, sendControl } from './control-client.js';
+import { defaultControlPath, sendControl } from './control-client.cjs';
 import { isSuperviseError } from '../shared/errors.cjs';
-import { formatStatus } from './status-table.js';
+import { quickStatusArgs, runStatus, writeOut } from './status-command.cjs';
 import { explainUsageError } from './usage-error.js';
 import { nearest } from '../shared/did-you-mean.js';
-
-/** How long `status` waits for an answer: a live master answers within a quarter second. */
-const STATUS_TIMEOUT_MS = 5000;
 
 const WHERE = {
   control: { type: 'string', requiresArg: true, describe: 'the master\'s control socket', defaultDescription: 'beside --pid-file, else $XDG_RUNTIME_DIR/supervise.sock' },
@@ -73,87 +69,34 @@ async function parse(argv: string[], version: string) {
     .parseAsync();
 }
 
-/** The arguments of the client, as yargs gives them. */
-type ClientArgs = Awaited<ReturnType<typeof parse>>;
-
-/**
- * `status [--json] [--control <path>] [--pid-file <path>]`, the common case, parsed without yargs
- * (whose loading is most of the command's start-up); undefined for anything else (help, ctl, a
- * mistake, SUPERVISE_* variables other than those two), which yargs parses, and explains.
- */
-export function quickStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ClientArgs | undefined {
-  if (argv[0] !== 'status') return undefined;
-  const values: Record<string, string> = {};
-  for (const key of Object.keys(env)) {
-    if (!key.startsWith('SUPERVISE_')) continue;
-    if (key !== 'SUPERVISE_CONTROL' && key !== 'SUPERVISE_PID_FILE') return undefined;
-    const value = env[key];
-    if (value === undefined || value === '') return undefined;
-    values[key === 'SUPERVISE_CONTROL' ? 'control' : 'pid-file'] = value;
-  }
-  let json = false;
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--json') {
-      json = true;
-      continue;
-    }
-    const match = /^--(control|pid-file)(?:=(.*))?$/.exec(arg);
-    if (match === null) return undefined;
-    const value = match[2] ?? argv[++i];
-    if (value === undefined || value === '' || (match[2] === undefined && value.startsWith('-'))) return undefined;
-    values[match[1]!] = value;
-  }
-  return { _: ['status'], $0: 'supervise', json, ...values } as ClientArgs;
-}
-
 /** Runs `supervise status …` or `supervise ctl …` (argv without the node and script paths). */
 export async function runClient(argv: string[], version: string): Promise<void> {
   const mistake = ctlCommandMistake(argv);
   if (mistake !== undefined) die(mistake, 2);
-  const args = quickStatusArgs(argv) ?? (await parse(argv, version));
-  const [verb] = args._;
-  const path = (args.control as string | undefined) ?? defaultControlPath(args['pid-file'] as string | undefined);
-  let request: ControlRequest;
-  if (verb === 'status') {
-    request = { command: 'status' };
-  } else {
-    const command = args['command'] as ControlCommand;
-    const count = args['count'] as number | undefined;
-    if (command === 'scale' && (count === undefined || !Number.isSafeInteger(count) || count < 0)) {
-      // yargs made the word a number (NaN for "abc"): quote what was typed instead.
-      const typed = argv[argv.indexOf('scale') + 1];
-      const got = typed === undefined || typed.startsWith('--') ? 'none' : JSON.stringify(typed);
-      die(`ctl scale needs the new number of workers, a whole number ≥ 0 (got ${got})`, 2);
-    }
-    request = { command, ...(command === 'scale' && { count: count as number }), ...(command === 'stop' && { graceful: args['graceful'] === true }) };
+  // The bin (supervise.cts) answers a plain `status` before this module loads; `node main.js status` gets here.
+  const quick = quickStatusArgs(argv);
+  if (quick !== undefined) return runStatus(quick);
+  const args = await parse(argv, version);
+  const control = args['control'] as string | undefined;
+  const pidFile = args['pid-file'] as string | undefined;
+  if (args._[0] === 'status') return runStatus({ _: args._, $0: args.$0, json: args['json'] === true, control, 'pid-file': pidFile });
+  const path = control ?? defaultControlPath(pidFile);
+  const command = args['command'] as ControlCommand;
+  const count = args['count'] as number | undefined;
+  if (command === 'scale' && (count === undefined || !Number.isSafeInteger(count) || count < 0)) {
+    // yargs made the word a number (NaN for "abc"): quote what was typed instead.
+    const typed = argv[argv.indexOf('scale') + 1];
+    const got = typed === undefined || typed.startsWith('--') ? 'none' : JSON.stringify(typed);
+    die(`ctl scale needs the new number of workers, a whole number ≥ 0 (got ${got})`, 2);
   }
+  const request: ControlRequest = { command, ...(command === 'scale' && { count: count as number }), ...(command === 'stop' && { graceful: args['graceful'] === true }) };
   let reply;
   try {
-    reply = await sendControl(path, request, request.command === 'status' ? STATUS_TIMEOUT_MS : undefined);
+    reply = await sendControl(path, request);
   } catch (error) {
     die(isSuperviseError(error) ? error.message : String(error), 1);
   }
   if (!reply.ok) die(reply.error, 1);
-  if (reply.status !== undefined) {
-    writeOut(args['json'] === true ? JSON.stringify(reply.status, null, 2) + '\n' : formatStatus(reply.status));
-  } else {
-    const pid = reply.pid !== undefined ? ` (new master pid=${reply.pid})` : '';
-    writeOut(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done${pid}\n`);
-  }
-}
-
-/**
- * Writes `text` to stdout straight to fd 1: process.stdout alone loads a dozen modules (net,
- * streams), a good part of what `status` costs. A non-blocking fd that fills (EAGAIN) gets the rest
- * through process.stdout, which waits for it.
- */
-function writeOut(text: string): void {
-  const bytes = Buffer.from(text);
-  let done = 0;
-  try {
-    while (done < bytes.length) done += writeSync(1, bytes, done);
-  } catch {
-    process.stdout.write(bytes.subarray(done));
-  }
+  const pid = reply.pid !== undefined ? ` (new master pid=${reply.pid})` : '';
+  writeOut(`${request.command}${request.count !== undefined ? ` ${request.count}` : ''}: done${pid}\n`);
 }

@@ -9,6 +9,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { ErrorCode, isSuperviseError, type SuperviseError } from '../shared/errors.cjs';
 import { explainUsageError, miscasedFlag, unknownEnvOption } from './usage-error.js';
 import { lastOfRepeated, nodeArgMisuse, numeric } from './argv-checks.js';
+import { forgetPoolEnv } from './inherited-env.cjs';
 import type { Supervisor } from '../master/supervisor.js';
 import type { appStack as AppStack } from '../shared/app-stack.cjs';
 import type { indentStack as IndentStack } from '../shared/log.js';
@@ -124,7 +125,7 @@ async function controlPath(asked: string | undefined, pidFile: string | undefine
   if (asked !== undefined) return asked;
   // An upgrade's new master takes over the socket its old master serves (see serveControl's staged).
   if (handoff?.control !== undefined) return handoff.control;
-  const { defaultControlPath } = await import('./control-client.js');
+  const { defaultControlPath } = await import('./control-client.cjs');
   const path = defaultControlPath(pidFile);
   const { isControlServed } = await import('../services/control-server.js');
   if (!(await isControlServed(path))) return path;
@@ -133,13 +134,8 @@ async function controlPath(asked: string | undefined, pidFile: string | undefine
 }
 
 async function main(): Promise<void> {
-  // A supervise started from inside a worker must not read its parent's worker id as an option.
-  delete process.env['SUPERVISE_WORKER_ID'];
-  // Nor, from inside a program a pool runs, its pool size and notify fd.
-  if (process.env['SUPERVISE_NOTIFY_FD'] !== undefined) {
-    delete process.env['SUPERVISE_NOTIFY_FD'];
-    delete process.env['SUPERVISE_WORKERS'];
-  }
+  // A supervise started from inside a pool must not read its worker id (or pool size) as options.
+  forgetPoolEnv();
   // Started by an old master's upgrade: take what it handed over before yargs reads SUPERVISE_* as flags.
   const handoff = process.env['SUPERVISE_UPGRADE'] !== undefined ? (await import('../master/upgrade-handoff.js')).takeUpgradeHandoff() : undefined;
   // What an upgrade starts the next master with: the command line, directory and environment we had

@@ -7,14 +7,14 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultControlPath } from '../../dist/cli/control-client.js';
+import { defaultControlPath } from '../../dist/cli/control-client.cjs';
 import { ErrorCode } from '../../dist/shared/errors.cjs';
 import { Histogram, sumHistograms } from '../../dist/shared/histogram.cjs';
 import { LogFiles } from '../../dist/shared/log-files.js';
 import { resolveOptions, type SupervisorOptions } from '../../dist/shared/options.js';
 import type { PoolStatus } from '../../dist/services/pool-status.js';
 import { CpuMeter } from '../../dist/services/process-stats.js';
-import { formatStatus, formatUptime } from '../../dist/cli/status-table.js';
+import { formatStatus, formatUptime } from '../../dist/cli/status-table.cjs';
 import { fixture } from './fakes.js';
 
 const APP = fixture('app.cjs');

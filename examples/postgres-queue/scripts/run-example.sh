@@ -10,7 +10,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-CLI="$ROOT/dist/cli/main.js"
+CLI="$ROOT/dist/cli/supervise.cjs"
 JOBS=${JOBS:-2000}
 WORKERS=${WORKERS:-4}
 CHAOS=${CHAOS:-1}

@@ -3,7 +3,6 @@
  * sent to it, for `supervise status` and `supervise ctl`.
  */
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ControlReply, ControlRequest } from '../services/control-server.js';
 import { ErrorCode, SuperviseError } from '../shared/errors.cjs';
@@ -16,6 +15,8 @@ export function defaultControlPath(pidFile: string | undefined, env: NodeJS.Proc
   if (pidFile !== undefined) return pidFile.replace(/\.pid$/, '') + '.sock';
   const runtimeDir = env['XDG_RUNTIME_DIR'];
   if (runtimeDir !== undefined && runtimeDir !== '') return join(runtimeDir, 'supervise.sock');
+  // Required only here: `supervise status` with $XDG_RUNTIME_DIR set never loads node:os.
+  const { tmpdir } = require('node:os') as typeof import('node:os');
   return join(tmpdir(), `supervise-${process.getuid?.() ?? 'user'}`, 'supervise.sock');
 }
 
