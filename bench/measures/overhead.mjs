@@ -11,11 +11,16 @@
  * bare of that round; the result is the median over the rounds with its quartiles and range, by
  * wall time (tasks per second) and by CPU time (tasks per CPU second of the process, which a
  * neighbour taking the core away does not change).
+ *
+ * The rounds are spread over `processes` groups of fresh processes (the bare loops started anew,
+ * the supervised workers SIGKILLed and respawned by their masters): two processes of one build
+ * differ by several percent in this loop (how V8 happened to compile it), which no number of
+ * rounds of the same two processes averages away.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventLog } from '../lib/events.mjs';
+import { EventLog, readyPids } from '../lib/events.mjs';
 import { APPS, ROOT } from '../lib/paths.mjs';
 import { signal, track } from '../lib/procs.mjs';
 import { round, sleep, spread } from '../lib/stats.mjs';
@@ -24,9 +29,9 @@ import { startSession } from '../lib/session.mjs';
 /** How often each loop reports its count. */
 const COUNT_MS = 20;
 
-/** Starts the bare loop in `variant` (none, clock, yield: see apps/bare-loop.cjs); returns { pid, events, stop }. */
-function startBare(dir, variant) {
-  const events = new EventLog(join(dir, `${variant}-events`));
+/** Starts the bare loop in `variant` (none, clock, yield: see apps/bare-loop.cjs) of group `group`; returns { pid, events, stop }. */
+function startBare(dir, variant, group) {
+  const events = new EventLog(join(dir, `${variant}-${group}-events`));
   const env = { ...process.env, BENCH_EVENTS: events.file, BENCH_MODE: 'empty', BENCH_COUNT_MS: String(COUNT_MS), BENCH_ID: variant, BENCH_BARE_YIELD: variant };
   const child = spawn(process.execPath, [join(APPS, 'bare-loop.cjs')], { env, stdio: 'ignore' });
   track(child.pid);
@@ -90,44 +95,52 @@ function overheads(rounds, key, which) {
 }
 
 /** Measures the overhead of `system`'s task loop over `rounds` interleaved rounds of `windowMs` each. */
-export async function measureOverhead(system, { rounds = 20, windowMs = 300, warmMs = 1000, patchedEvery = 256, tmp }) {
+export async function measureOverhead(system, { rounds = 20, processes = 5, windowMs = 300, warmMs = 1000, patchedEvery = 256, tmp }) {
   const session = startSession(system, { n: 1, mode: 'empty', countMs: COUNT_MS }, tmp);
   const patchedCli = patchedEvery > 0 ? patchedBuild(session.dir, patchedEvery) : undefined;
   const patched = patchedCli === undefined ? undefined : startSession(system, { n: 1, mode: 'empty', countMs: COUNT_MS, cli: patchedCli }, tmp);
-  const bare = startBare(session.dir, 'none');
-  const clock = startBare(session.dir, 'clock');
-  const yielding = startBare(session.dir, 'yield');
-  const workerPids = [];
+  const bares = [];
+  const workerPids = new Set();
+  /** The worker of `s` that became ready after `sinceNs` (a respawn), or its first. */
+  const workerOf = async (s, sinceNs) => {
+    const ready = await s.events.waitFor((log) => readyPids(log, sinceNs)[0], 30_000, `a ${system.label} worker ready`);
+    workerPids.add(ready.pid);
+    return { pid: ready.pid, events: s.events };
+  };
   try {
-    const [ready] = await session.waitReady(1, 30_000);
-    workerPids.push(ready.pid);
-    const loops = {
-      bare,
-      clock,
-      yield: yielding,
-      supervised: { pid: ready.pid, events: session.events },
-    };
-    if (patched !== undefined) {
-      const [p] = await patched.waitReady(1, 30_000);
-      workerPids.push(p.pid);
-      loops.patched = { pid: p.pid, events: patched.events };
-    }
-    for (const l of [bare, clock, yielding]) await l.events.waitFor((log) => log.of('count').length > 0, 30_000, 'the bare loop counting');
-    const all = Object.values(loops);
-    // Warm-up: each loop alone long enough for the JIT to settle.
-    for (const l of all) await runAlone(l, all.filter((o) => o !== l), warmMs);
+    await session.waitReady(1, 30_000);
+    if (patched !== undefined) await patched.waitReady(1, 30_000);
     const results = [];
-    for (let i = 0; i < rounds; i++) {
-      const round_ = {};
-      // Rotate who goes first, so a drift within a round falls on each in turn.
-      const order = Object.keys(loops);
-      for (let k = 0; k < i % order.length; k++) order.push(order.shift());
-      for (const name of order) round_[name] = await runAlone(loops[name], all.filter((o) => o !== loops[name]), windowMs);
-      results.push(round_);
+    let sinceNs = -1n;
+    let loops;
+    for (let group = 0; group < processes; group++) {
+      if (loops !== undefined) {
+        // Fresh processes: the bare loops anew, the workers killed and respawned by their masters.
+        for (const b of bares.splice(0)) b.stop();
+        sinceNs = process.hrtime.bigint();
+        for (const l of [loops.supervised, loops.patched]) if (l !== undefined) signal(l.pid, 'SIGKILL');
+      }
+      bares.push(startBare(session.dir, 'none', group), startBare(session.dir, 'clock', group), startBare(session.dir, 'yield', group));
+      const [bare, clock, yielding] = bares;
+      loops = { bare, clock, yield: yielding, supervised: await workerOf(session, sinceNs) };
+      if (patched !== undefined) loops.patched = await workerOf(patched, sinceNs);
+      for (const l of bares) await l.events.waitFor((log) => log.of('count').length > 0, 30_000, 'the bare loop counting');
+      const all = Object.values(loops);
+      // Warm-up: each loop alone long enough for the JIT to settle.
+      for (const l of all) await runAlone(l, all.filter((o) => o !== l), warmMs);
+      for (let i = group; i < rounds; i += processes) {
+        const round_ = {};
+        // Rotate who goes first, so a drift within a round falls on each in turn.
+        const order = Object.keys(loops);
+        for (let k = 0; k < i % order.length; k++) order.push(order.shift());
+        for (const name of order) round_[name] = await runAlone(loops[name], all.filter((o) => o !== loops[name]), windowMs);
+        results.push(round_);
+      }
     }
     const rates = (name, key) => spread(results.map((r) => r[name]?.[key]).filter((v) => v !== undefined), 0);
     return {
       rounds: results.filter((r) => r.bare && r.supervised).length,
+      processes,
       windowMs,
       overheadPct: spread(overheads(results, 'wall', 'supervised'), 1),
       overheadCpuPct: spread(overheads(results, 'cpu', 'supervised'), 1),
@@ -144,9 +157,7 @@ export async function measureOverhead(system, { rounds = 20, windowMs = 300, war
   } finally {
     for (const pid of workerPids) signal(pid, 'SIGCONT'); // so that they hear the stop
     await patched?.stop();
-    bare.stop();
-    clock.stop();
-    yielding.stop();
+    for (const b of bares) b.stop();
     await session.stop();
   }
 }

@@ -134,7 +134,7 @@ function overheadTable(results) {
       if (typeof m.overheadPct === 'number') return [[s.label, '—', `${num(m.overheadPct)} % (best of 2, old measure)`, '', '']];
       const rate = (sp) => (sp === undefined ? '—' : `${(sp.median / 1e6).toFixed(2)} M`);
       return [
-        [`${s.label}: its task loop`, spreadCell(m.overheadCpuPct, ' %'), spreadCell(m.overheadPct, ' %'), `${rate(m.tasksPerCpuS)} vs ${rate(m.bareTasksPerCpuS)} bare`, String(m.rounds)],
+        [`${s.label}: its task loop`, spreadCell(m.overheadCpuPct, ' %'), spreadCell(m.overheadPct, ' %'), `${rate(m.tasksPerCpuS)} vs ${rate(m.bareTasksPerCpuS)} bare`, m.processes === undefined ? String(m.rounds) : `${m.rounds} (${m.processes} groups of processes)`],
         ['bare loop + supervise\'s yield (5 ms, clock read every 16 tasks)', spreadCell(m.yieldOverheadCpuPct, ' %'), spreadCell(m.yieldOverheadPct, ' %'), '', String(m.rounds)],
         ['bare loop + only those clock reads', spreadCell(m.clockOverheadCpuPct, ' %'), '—', '', String(m.rounds)],
         ...(m.patchedOverheadCpuPct
@@ -317,7 +317,7 @@ export function resultsMarkdown(results, chart) {
     '',
     '### Task-loop overhead: an empty task, supervised vs. a bare `await` loop in plain Node',
     ...measured(results, keysOf(results, 'overhead')),
-    'Each round gives every loop the CPU alone for the same window (the others SIGSTOPped), in turn; a round\'s overhead is 1 − its rate / the bare loop\'s rate of that round. By CPU time: tasks per CPU second of the process, which a neighbour taking the core does not change; by wall time: tasks per second.',
+    'Each round gives every loop the CPU alone for the same window (the others SIGSTOPped), in turn; a round\'s overhead is 1 − its rate / the bare loop\'s rate of that round. The rounds are spread over groups of fresh processes (bare loops started anew, the supervised worker killed and respawned): two processes of one build differ by several percent in this loop. By CPU time: tasks per CPU second of the process, which a neighbour taking the core does not change; by wall time: tasks per second.',
     '',
     overheadTable(results),
     '',
