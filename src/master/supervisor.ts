@@ -276,7 +276,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#pool.state !== 'running' && this.#pool.state !== 'starting') return Promise.reject(this.#pool.stoppedError('scale'));
+    if (!this.#pool.active) return Promise.reject(this.#pool.stoppedError('scale'));
     if (size !== this.#pool.size) this.#log.info('scale', `scaling from ${this.#pool.size} to ${size} workers`, { from: this.#pool.size, to: size });
     this.#pool.size = size;
     this.#keeper.resize(size, this.#pool.graceMs);
